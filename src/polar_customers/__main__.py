@@ -1,0 +1,3 @@
+from polar_customers.cli import main
+
+main()

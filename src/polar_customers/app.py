@@ -1,0 +1,56 @@
+"""The ASGI application: routers, error handlers, middleware and lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from polar_customers import __version__
+from polar_customers.auth.middleware import AuthenticationMiddleware
+from polar_customers.config import Settings
+from polar_customers.customers.router import router as customers_router
+from polar_customers.db import Database
+from polar_customers.errors import add_error_handlers
+from polar_customers.kit.openapi import install_openapi
+from polar_customers.middleware import EmailDeliverabilityMiddleware, LegacyPrefixMiddleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for `settings` (read from the environment when omitted)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Polar Customers API",
+        version=__version__,
+        description="A self-hosted server of the Polar Customers API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = Database(settings)
+    app.state.token_key = settings.secret_key()
+    app.include_router(customers_router)
+    add_error_handlers(app)
+    install_openapi(app)
+    # Added innermost first: the legacy rewrite runs before authentication, CORS outermost.
+    app.add_middleware(EmailDeliverabilityMiddleware, enabled=settings.email_check_deliverability)
+    app.add_middleware(AuthenticationMiddleware)
+    app.add_middleware(LegacyPrefixMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["Authorization"],
+        max_age=600,
+    )
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings come from the environment."""
+    return create_app(Settings())

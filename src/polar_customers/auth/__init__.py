@@ -1,0 +1,1 @@
+"""Bearer tokens, scopes and the authenticated principal of a request."""

@@ -1,0 +1,1 @@
+"""The customers resource: `/v1/customers`."""

@@ -1,0 +1,163 @@
+"""SQL for customers. Every query starts from the caller's organization ids."""
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polar_customers.kit.metadata import metadata_matches
+from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.sorting import SortCriterion
+from polar_customers.models import Customer
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created_at": Customer.created_at,
+    "email": Customer.email,
+    "name": Customer.name,
+}
+EXPORT_BATCH_SIZE = 1000
+
+
+def visible(organization_ids: Sequence[uuid.UUID]) -> Select[tuple[Customer]]:
+    """Live customers of the given organizations."""
+    return select(Customer).where(
+        Customer.organization_id.in_(organization_ids), Customer.deleted_at.is_(None)
+    )
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_list(
+    statement: Select[tuple[Customer]],
+    *,
+    dialect: str,
+    organization_ids: Sequence[uuid.UUID] | None = None,
+    email: str | None = None,
+    query: str | None = None,
+    metadata: dict[str, list[str]] | None = None,
+) -> Select[tuple[Customer]]:
+    """Apply the list filters. `query` matches a substring of email or name, or an external
+    id prefix, with LIKE wildcards taken literally."""
+    if organization_ids is not None:
+        statement = statement.where(Customer.organization_id.in_(organization_ids))
+    if email is not None:
+        statement = statement.where(func.lower(Customer.email) == email.lower())
+    if query is not None:
+        pattern = _escape_like(query)
+        statement = statement.where(
+            or_(
+                Customer.email.ilike(f"%{pattern}%", escape="\\"),
+                Customer.name.ilike(f"%{pattern}%", escape="\\"),
+                Customer.external_id.ilike(f"{pattern}%", escape="\\"),
+            )
+        )
+    for key, values in (metadata or {}).items():
+        statement = statement.where(
+            metadata_matches(Customer.user_metadata, key, values, dialect=dialect)
+        )
+    return statement
+
+
+def _order_by(sorting: Sequence[SortCriterion]) -> list[Any]:
+    clauses = []
+    for criterion in sorting:
+        column = _SORT_COLUMNS[criterion.property]
+        # Same NULL placement on both engines: last ascending, first descending (PostgreSQL's).
+        clauses.append(
+            column.desc().nulls_first() if criterion.descending else column.asc().nulls_last()
+        )
+    # A unique tie-breaker keeps pages stable when sort keys repeat.
+    clauses.append(Customer.id.desc() if sorting and sorting[-1].descending else Customer.id.asc())
+    return clauses
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[tuple[Customer]],
+    *,
+    pagination: PaginationParams,
+    sorting: Sequence[SortCriterion],
+) -> tuple[Sequence[Customer], int]:
+    """One page of `statement` and the total count of its rows."""
+    page = (
+        statement.add_columns(func.count().over())
+        .order_by(*_order_by(sorting))
+        .limit(pagination.limit)
+        .offset(pagination.offset)
+    )
+    rows = (await session.execute(page)).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    if pagination.page == 1:
+        return [], 0
+    # Past the last page the window count has no row to ride on.
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    return [], int(total or 0)
+
+
+async def get_by_id(
+    session: AsyncSession, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
+) -> Customer | None:
+    customer: Customer | None = await session.scalar(
+        visible(organization_ids).where(Customer.id == id)
+    )
+    return customer
+
+
+async def list_by_external_id(
+    session: AsyncSession, organization_ids: Sequence[uuid.UUID], external_id: str
+) -> Sequence[Customer]:
+    """At most two customers: more than one is possible across a user's organizations."""
+    statement = visible(organization_ids).where(Customer.external_id == external_id).limit(2)
+    return (await session.scalars(statement)).all()
+
+
+async def email_taken(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:
+    statement = visible([organization_id]).where(func.lower(Customer.email) == email.lower())
+    return await session.scalar(select(statement.exists())) or False
+
+
+async def external_id_taken(
+    session: AsyncSession, organization_id: uuid.UUID, external_id: str
+) -> bool:
+    statement = select(Customer.id).where(
+        Customer.organization_id == organization_id, Customer.external_id == external_id
+    )
+    return await session.scalar(select(statement.exists())) or False
+
+
+EXPORT_COLUMNS = (
+    Customer.id,
+    Customer.created_at,
+    Customer.modified_at,
+    Customer.user_metadata,
+    Customer.external_id,
+    Customer.email,
+    Customer.email_verified,
+    Customer.name,
+    Customer.billing_address,
+    Customer.tax_id,
+    Customer.organization_id,
+    Customer.deleted_at,
+)
+
+
+async def stream_rows(
+    session: AsyncSession,
+    organization_ids: Sequence[uuid.UUID],
+    *,
+    filter_organization_ids: Sequence[uuid.UUID] | None,
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Every visible customer as plain rows, in batches, without holding them all in memory."""
+    statement = select(*EXPORT_COLUMNS).where(
+        Customer.organization_id.in_(organization_ids), Customer.deleted_at.is_(None)
+    )
+    if filter_organization_ids is not None:
+        statement = statement.where(Customer.organization_id.in_(filter_organization_ids))
+    result = await session.stream(statement.execution_options(yield_per=EXPORT_BATCH_SIZE))
+    async for batch in result.partitions():
+        yield batch

@@ -1,0 +1,265 @@
+"""HTTP routes of `/v1/customers`: parse, authorize, call the service, return."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import UUID4
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polar_customers.auth.principal import Principal, authorize
+from polar_customers.auth.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE
+from polar_customers.customers import export, service
+from polar_customers.customers.schemas import (
+    Customer,
+    CustomerCreate,
+    CustomerSortProperty,
+    CustomerUpdate,
+    CustomerUpdateExternalID,
+)
+from polar_customers.db import get_database, get_session
+from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
+from polar_customers.kit.openapi import AUTH_RESPONSES, SECURITY, not_found
+from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
+from polar_customers.kit.schemas import OrganizationID
+from polar_customers.kit.sorting import SortCriterion, sorting_dependency
+from polar_customers.models import Customer as CustomerModel
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=AUTH_RESPONSES)
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+Reader = Annotated[Principal, Depends(authorize(*CUSTOMERS_READ))]
+Writer = Annotated[Principal, Depends(authorize(*CUSTOMERS_WRITE))]
+Sorting = Annotated[
+    list[SortCriterion],
+    Depends(sorting_dependency(CustomerSortProperty, default=["-created_at"])),
+]
+OrganizationIDFilter = Annotated[
+    OrganizationID | Sequence[OrganizationID] | None,
+    Query(title="OrganizationID Filter", description="Filter by organization ID."),
+]
+CustomerID = Annotated[UUID4, Path(description="The customer ID.")]
+ExternalID = Annotated[str, Path(description="The customer external ID.")]
+
+_READ_SCOPES = "\n\n**Scopes**: `customers:read` `customers:write`"
+_WRITE_SCOPES = "\n\n**Scopes**: `customers:write`"
+_NOT_FOUND = not_found("Customer not found.")
+_DELETE_DESCRIPTION = (
+    "Delete a customer.\n\nThis action cannot be undone and will immediately:\n"
+    "- Cancel any active subscriptions for the customer\n- Revoke all their benefits\n"
+    "- Clear any `external_id`\n\nUse it only in the context of deleting a user within your "
+    "own service. Otherwise, use more granular API endpoints to cancel a specific subscription "
+    "or revoke certain benefits.\n\nNote: The customers information will nonetheless be "
+    "retained for historic orders and subscriptions."
+)
+
+
+def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, uuid.UUID) else list(value)
+
+
+@router.get(
+    "/",
+    summary="List Customers",
+    description="List customers." + _READ_SCOPES,
+    operation_id="customers:list",
+    response_model=ListResource[Customer],
+    openapi_extra={"parameters": [METADATA_QUERY_OPENAPI], "security": SECURITY},
+)
+async def list_customers(
+    principal: Reader,
+    session: Session,
+    pagination: PaginationParamsQuery,
+    sorting: Sorting,
+    organization_id: OrganizationIDFilter = None,
+    email: Annotated[str | None, Query(description="Filter by exact email.")] = None,
+    query: Annotated[
+        str | None, Query(description="Filter by name, email, or external ID.")
+    ] = None,
+    metadata: dict[str, list[str]] = Depends(get_metadata_query),
+) -> ListResource[Customer]:
+    """List the customers visible to the caller, filtered, sorted and paginated."""
+    items, total = await service.list_customers(
+        session,
+        principal,
+        organization_ids=_as_list(organization_id),
+        email=email,
+        query=query,
+        metadata=metadata,
+        pagination=pagination,
+        sorting=sorting,
+    )
+    return ListResource[Customer].of(
+        [Customer.model_validate(item) for item in items],
+        total_count=total,
+        limit=pagination.limit,
+    )
+
+
+@router.post(
+    "/",
+    summary="Create Customer",
+    description="Create a customer." + _WRITE_SCOPES,
+    operation_id="customers:create",
+    status_code=201,
+    response_model=Customer,
+    responses={201: {"description": "Customer created."}},
+    openapi_extra={"security": SECURITY},
+)
+async def create_customer(
+    customer_create: CustomerCreate, principal: Writer, session: Session
+) -> CustomerModel:
+    """Create a customer in the caller's organization (or the one named, for user tokens)."""
+    return await service.create_customer(session, principal, create=customer_create)
+
+
+@router.get(
+    "/export",
+    summary="Export Customers",
+    description=(
+        "Export customers as a CSV file, or as a JSON array when the request accepts "
+        "`application/json`." + _READ_SCOPES
+    ),
+    operation_id="customers:export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every live customer visible to the caller.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}}
+                },
+            },
+        }
+    },
+    openapi_extra={"security": SECURITY},
+)
+async def export_customers(
+    request: Request, principal: Reader, organization_id: OrganizationIDFilter = None
+) -> StreamingResponse:
+    """Stream every visible customer; nothing is held in memory beyond one batch."""
+    sessions = get_database(request).read_sessions
+    filter_ids = _as_list(organization_id)
+    if export.wants_json(request.headers.get("accept")):
+        body: Any = export.stream_json(sessions, principal.organization_ids, filter_ids)
+        return StreamingResponse(body, media_type="application/json")
+    return StreamingResponse(
+        export.stream_csv(sessions, principal.organization_ids, filter_ids),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=polar-customers.csv"},
+    )
+
+
+@router.get(
+    "/{id}",
+    summary="Get Customer",
+    description="Get a customer by ID." + _READ_SCOPES,
+    operation_id="customers:get",
+    response_model=Customer,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def get_customer(id: CustomerID, principal: Reader, session: Session) -> CustomerModel:
+    """Get a customer by ID."""
+    return await service.get_customer(session, principal, id=id)
+
+
+@router.patch(
+    "/{id}",
+    summary="Update Customer",
+    description="Update a customer." + _WRITE_SCOPES,
+    operation_id="customers:update",
+    response_model=Customer,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def update_customer(
+    id: CustomerID, customer_update: CustomerUpdate, principal: Writer, session: Session
+) -> CustomerModel:
+    """Update the fields present in the body of a customer found by ID."""
+    customer = await service.get_customer(session, principal, id=id)
+    return await service.update_customer(session, customer, update=customer_update)
+
+
+@router.delete(
+    "/{id}",
+    summary="Delete Customer",
+    description=_DELETE_DESCRIPTION + _WRITE_SCOPES,
+    operation_id="customers:delete",
+    status_code=204,
+    response_class=Response,
+    responses={204: {"description": "Customer deleted."}, **_NOT_FOUND},
+    openapi_extra={"security": SECURITY},
+)
+async def delete_customer(id: CustomerID, principal: Writer, session: Session) -> Response:
+    """Soft-delete a customer found by ID."""
+    customer = await service.get_customer(session, principal, id=id)
+    await service.delete_customer(session, customer)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/external/{external_id}",
+    summary="Get Customer by External ID",
+    description="Get a customer by external ID." + _READ_SCOPES,
+    operation_id="customers:get_external",
+    response_model=Customer,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def get_customer_external(
+    external_id: ExternalID, principal: Reader, session: Session
+) -> CustomerModel:
+    """Get a customer by the ID it has in your system."""
+    return await service.get_customer_by_external_id(session, principal, external_id=external_id)
+
+
+@router.patch(
+    "/external/{external_id}",
+    summary="Update Customer by External ID",
+    description="Update a customer by external ID." + _WRITE_SCOPES,
+    operation_id="customers:update_external",
+    response_model=Customer,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def update_customer_external(
+    external_id: ExternalID,
+    customer_update_external_id: CustomerUpdateExternalID,
+    principal: Writer,
+    session: Session,
+) -> CustomerModel:
+    """Update the fields present in the body of a customer found by external ID."""
+    customer = await service.get_customer_by_external_id(
+        session, principal, external_id=external_id
+    )
+    return await service.update_customer(session, customer, update=customer_update_external_id)
+
+
+@router.delete(
+    "/external/{external_id}",
+    summary="Delete Customer by External ID",
+    description=_DELETE_DESCRIPTION.replace(
+        "Delete a customer.", "Delete a customer by external ID."
+    )
+    + _WRITE_SCOPES,
+    operation_id="customers:delete_external",
+    status_code=204,
+    response_class=Response,
+    responses={204: {"description": "Customer deleted."}, **_NOT_FOUND},
+    openapi_extra={"security": SECURITY},
+)
+async def delete_customer_external(
+    external_id: ExternalID, principal: Writer, session: Session
+) -> Response:
+    """Soft-delete a customer found by external ID."""
+    customer = await service.get_customer_by_external_id(
+        session, principal, external_id=external_id
+    )
+    await service.delete_customer(session, customer)
+    return Response(status_code=204)

@@ -1,0 +1,224 @@
+"""Every customer rule that needs the database. Services flush; the request commits."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polar_customers.auth.principal import Principal
+from polar_customers.customers import repository
+from polar_customers.customers.schemas import (
+    CustomerCreate,
+    CustomerUpdate,
+    CustomerUpdateExternalID,
+)
+from polar_customers.errors import (
+    PolarRequestValidationError,
+    ResourceNotFound,
+    ValidationErrorItem,
+)
+from polar_customers.kit.integrity import violated_constraint
+from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.time import utc_now
+from polar_customers.models import Customer
+from polar_customers.models.customer import EMAIL_UNIQUE_INDEX, EXTERNAL_ID_UNIQUE_CONSTRAINT
+
+EMAIL_TAKEN = "A customer with this email address already exists."
+EXTERNAL_ID_TAKEN = "A customer with this external ID already exists."
+EXTERNAL_ID_IMMUTABLE = "Customer external ID cannot be updated."
+EXTERNAL_ID_AMBIGUOUS = (
+    "Several customers of your organizations have this external ID. "
+    "Use an organization token, or the customer ID."
+)
+
+
+def _error(field: str, msg: str, value: Any, *, kind: str = "value_error") -> ValidationErrorItem:
+    return {"type": kind, "loc": ("body", field), "msg": msg, "input": value}
+
+
+async def list_customers(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    organization_ids: Sequence[uuid.UUID] | None,
+    email: str | None,
+    query: str | None,
+    metadata: dict[str, list[str]],
+    pagination: PaginationParams,
+    sorting: Sequence[SortCriterion],
+) -> tuple[Sequence[Customer], int]:
+    statement = repository.filter_list(
+        repository.visible(principal.organization_ids),
+        dialect=session.get_bind().dialect.name,
+        organization_ids=organization_ids,
+        email=email,
+        query=query,
+        metadata=metadata,
+    )
+    return await repository.paginate(session, statement, pagination=pagination, sorting=sorting)
+
+
+async def get_customer(session: AsyncSession, principal: Principal, *, id: uuid.UUID) -> Customer:
+    customer = await repository.get_by_id(session, principal.organization_ids, id)
+    if customer is None:
+        raise ResourceNotFound()
+    return customer
+
+
+async def get_customer_by_external_id(
+    session: AsyncSession, principal: Principal, *, external_id: str
+) -> Customer:
+    customers = await repository.list_by_external_id(
+        session, principal.organization_ids, external_id
+    )
+    if not customers:
+        raise ResourceNotFound()
+    if len(customers) > 1:
+        raise PolarRequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("path", "external_id"),
+                    "msg": EXTERNAL_ID_AMBIGUOUS,
+                    "input": external_id,
+                }
+            ]
+        )
+    return customers[0]
+
+
+def _resolve_organization_id(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID:
+    if principal.is_organization:
+        if requested is not None:
+            msg = "Setting organization_id is disallowed when using an organization token."
+            raise PolarRequestValidationError(
+                [_error("organization_id", msg, str(requested), kind="organization_token")]
+            )
+        return principal.organization_ids[0]
+    if requested is None:
+        raise PolarRequestValidationError(
+            [_error("organization_id", "organization_id is required.", None, kind="missing")]
+        )
+    if requested not in principal.organization_ids:
+        raise PolarRequestValidationError(
+            [_error("organization_id", "Organization not found.", str(requested))]
+        )
+    return requested
+
+
+async def create_customer(
+    session: AsyncSession, principal: Principal, *, create: CustomerCreate
+) -> Customer:
+    organization_id = _resolve_organization_id(principal, create.organization_id)
+    errors: list[ValidationErrorItem] = []
+    if await repository.email_taken(session, organization_id, create.email):
+        errors.append(_error("email", EMAIL_TAKEN, create.email))
+    if create.external_id is not None and await repository.external_id_taken(
+        session, organization_id, create.external_id
+    ):
+        errors.append(_error("external_id", EXTERNAL_ID_TAKEN, create.external_id))
+    if errors:
+        raise PolarRequestValidationError(errors)
+    customer = Customer(
+        organization_id=organization_id,
+        email=create.email,
+        external_id=create.external_id,
+        name=create.name,
+        billing_address=_dump_address(create),
+        tax_id=_dump_tax_id(create),
+        user_metadata=create.metadata,
+        email_verified=False,
+    )
+    session.add(customer)
+    await _flush(session, customer)
+    return customer
+
+
+def _dump_address(data: CustomerCreate | CustomerUpdateExternalID) -> dict[str, Any] | None:
+    address = data.billing_address
+    return None if address is None else address.model_dump(mode="json")
+
+
+def _dump_tax_id(data: CustomerCreate | CustomerUpdateExternalID) -> list[str] | None:
+    return None if data.tax_id is None else [data.tax_id[0], str(data.tax_id[1])]
+
+
+async def _flush(session: AsyncSession, customer: Customer) -> None:
+    """Flush, turning a unique violation lost to a concurrent request into the usual 422."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        constraint = violated_constraint(error, Customer.__table__)  # type: ignore[arg-type]
+        if constraint == EMAIL_UNIQUE_INDEX:
+            raise PolarRequestValidationError(
+                [_error("email", EMAIL_TAKEN, customer.email)]
+            ) from error
+        if constraint == EXTERNAL_ID_UNIQUE_CONSTRAINT:
+            raise PolarRequestValidationError(
+                [_error("external_id", EXTERNAL_ID_TAKEN, customer.external_id)]
+            ) from error
+        raise
+
+
+async def _update_errors(
+    session: AsyncSession, customer: Customer, update: CustomerUpdateExternalID
+) -> list[ValidationErrorItem]:
+    errors: list[ValidationErrorItem] = []
+    fields = update.model_fields_set
+    if (
+        "email" in fields
+        and update.email.lower() != customer.email.lower()
+        and await repository.email_taken(session, customer.organization_id, update.email)
+    ):
+        errors.append(_error("email", EMAIL_TAKEN, update.email))
+    if isinstance(update, CustomerUpdate) and "external_id" in fields:
+        new = update.external_id
+        if customer.external_id is not None and new != customer.external_id:
+            errors.append(_error("external_id", EXTERNAL_ID_IMMUTABLE, new))
+        if (
+            new is not None
+            and new != customer.external_id
+            and await repository.external_id_taken(session, customer.organization_id, new)
+        ):
+            errors.append(_error("external_id", EXTERNAL_ID_TAKEN, new))
+    return errors
+
+
+async def update_customer(
+    session: AsyncSession, customer: Customer, *, update: CustomerUpdateExternalID
+) -> Customer:
+    """Write every field present in `update`; absent fields are left unchanged."""
+    errors = await _update_errors(session, customer, update)
+    if errors:
+        raise PolarRequestValidationError(errors)
+    fields = update.model_fields_set
+    if "email" in fields:
+        if update.email.lower() != customer.email.lower():
+            customer.email_verified = False
+        customer.email = update.email
+    if "metadata" in fields:
+        customer.user_metadata = update.metadata
+    if "name" in fields:
+        customer.name = update.name
+    if "billing_address" in fields:
+        customer.billing_address = _dump_address(update)
+    if "tax_id" in fields:
+        customer.tax_id = _dump_tax_id(update)
+    if isinstance(update, CustomerUpdate) and "external_id" in fields:
+        customer.external_id = update.external_id
+    if fields:
+        customer.modified_at = utc_now()
+    await _flush(session, customer)
+    return customer
+
+
+async def delete_customer(session: AsyncSession, customer: Customer) -> None:
+    """Soft delete: keep the row for history, free its external id for re-use."""
+    now = utc_now()
+    customer.deleted_at = now
+    customer.modified_at = now
+    customer.external_id = None
+    await session.flush()

@@ -1,0 +1,119 @@
+"""The error types of the API and the one place that renders them."""
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypedDict
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+
+class ValidationErrorItem(TypedDict):
+    type: str
+    loc: tuple[str | int, ...]
+    msg: str
+    input: Any
+
+
+class AppError(Exception):
+    """Base of every error the API raises on purpose: `{"error": <class name>, "detail": ...}`."""
+
+    status_code: ClassVar[int] = 500
+    message: ClassVar[str] = "Internal Server Error"
+
+    def __init__(self, detail: Any = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = self.message if detail is None else detail
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": type(self).__name__, "detail": self.detail}
+
+    def to_response(self) -> Response:
+        return JSONResponse(jsonable_encoder(self.body()), self.status_code, headers=self.headers)
+
+
+class ResourceNotFound(AppError):
+    status_code = 404
+    message = "Not found"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    message = "Unauthorized"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"WWW-Authenticate": 'Bearer realm="polar"'})
+
+
+class PolarRequestValidationError(AppError):
+    """Business validation errors, in the same list shape as request validation errors."""
+
+    status_code = 422
+
+    def __init__(self, errors: Sequence[ValidationErrorItem]) -> None:
+        super().__init__(list(errors))
+
+
+class OAuthError(AppError):
+    """Bearer token errors (RFC 6750). Their bodies keep `json.dumps` spacing, as Polar's do."""
+
+    error_code: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, *, scope: str | None = None) -> None:
+        challenge = 'Bearer realm="polar"'
+        if scope is not None:
+            challenge += f', scope="{scope}"'
+        challenge += f', error="{self.error_code}", error_description="{self.description}"'
+        super().__init__(
+            headers={
+                "Cache-Control": "no-store",
+                "Pragma": "no-cache",
+                "WWW-Authenticate": challenge,
+            }
+        )
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error_code, "error_description": self.description}
+
+    def to_response(self) -> Response:
+        return Response(
+            json.dumps(self.body()),
+            self.status_code,
+            headers=self.headers,
+            media_type="application/json",
+        )
+
+
+class InvalidToken(OAuthError):
+    status_code = 401
+    error_code = "invalid_token"
+    description = (
+        "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+    )
+
+
+class InsufficientScope(OAuthError):
+    status_code = 403
+    error_code = "insufficient_scope"
+    description = "The request requires higher privileges than provided by the access token."
+
+
+async def _app_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return exc.to_response()
+
+
+async def _request_validation_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    body = {"error": "RequestValidationError", "detail": jsonable_encoder(exc.errors())}
+    return JSONResponse(body, status_code=422)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Register the renderers of `AppError` and of request validation errors."""
+    app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(RequestValidationError, _request_validation_error_handler)

@@ -1,0 +1,49 @@
+import uuid
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polar_customers.kit.db_types import JSONDocument
+from polar_customers.models.base import RecordModel
+
+EMAIL_UNIQUE_INDEX = "customers_organization_id_lower_email_key"
+EXTERNAL_ID_UNIQUE_CONSTRAINT = "customers_organization_id_external_id_key"
+_LIVE = text("deleted_at IS NULL")
+
+
+class Customer(RecordModel):
+    """A customer of an organization. Deleting it sets `deleted_at` and frees its external id."""
+
+    __tablename__ = "customers"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="cascade"), index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String, default=None)
+    email: Mapped[str] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(String, default=None)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    tax_id: Mapped[list[str] | None] = mapped_column(JSONDocument, default=None)
+    user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "external_id", name=EXTERNAL_ID_UNIQUE_CONSTRAINT),
+        # Email is unique per organization among live customers, whatever its letter case.
+        Index(
+            EMAIL_UNIQUE_INDEX,
+            "organization_id",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+        Index(
+            "ix_customers_organization_id_created_at",
+            "organization_id",
+            "created_at",
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+    )

@@ -1,0 +1,15 @@
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polar_customers.models.base import RecordModel
+
+
+class Organization(RecordModel):
+    """A tenant: owns customers and organization access tokens."""
+
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(255))
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)

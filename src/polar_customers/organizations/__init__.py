@@ -1,0 +1,1 @@
+"""Organizations (tenants), users and memberships."""
