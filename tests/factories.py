@@ -55,6 +55,7 @@ async def create_customer(
     external_id: str | None = None,
     name: str | None = None,
     metadata: dict[str, Any] | None = None,
+    email_verified: bool = False,
     **fields: Any,
 ) -> Customer:
     customer = Customer(
@@ -63,7 +64,7 @@ async def create_customer(
         external_id=external_id,
         name=name,
         user_metadata=metadata or {},
-        email_verified=False,
+        email_verified=email_verified,
         **fields,
     )
     session.add(customer)
