@@ -1,6 +1,7 @@
 """The error types of the API and the one place that renders them."""
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypedDict
 
@@ -8,6 +9,27 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+class ErrorJSONResponse(JSONResponse):
+    """Compact JSON that can echo any input back: lone surrogates are escaped and
+    non-finite numbers (which JSON cannot express) become strings."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except (UnicodeEncodeError, ValueError):
+            return json.dumps(_finite(content), separators=(",", ":")).encode()
 
 
 class ValidationErrorItem(TypedDict):
@@ -32,7 +54,9 @@ class AppError(Exception):
         return {"error": type(self).__name__, "detail": self.detail}
 
     def to_response(self) -> Response:
-        return JSONResponse(jsonable_encoder(self.body()), self.status_code, headers=self.headers)
+        return ErrorJSONResponse(
+            jsonable_encoder(self.body()), self.status_code, headers=self.headers
+        )
 
 
 class ResourceNotFound(AppError):
@@ -110,7 +134,7 @@ async def _app_error_handler(_request: Request, exc: Exception) -> Response:
 async def _request_validation_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     body = {"error": "RequestValidationError", "detail": jsonable_encoder(exc.errors())}
-    return JSONResponse(body, status_code=422)
+    return ErrorJSONResponse(body, status_code=422)
 
 
 def add_error_handlers(app: FastAPI) -> None:

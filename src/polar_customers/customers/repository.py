@@ -4,11 +4,12 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.metadata import metadata_matches
 from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.models import Customer
 
@@ -18,6 +19,7 @@ _SORT_COLUMNS: dict[str, Any] = {
     "name": Customer.name,
 }
 EXPORT_BATCH_SIZE = 1000
+MAX_OFFSET = 2**62  # past any real table; larger offsets overflow the databases' integers
 
 
 def visible(organization_ids: Sequence[uuid.UUID]) -> Select[tuple[Customer]]:
@@ -42,6 +44,10 @@ def filter_list(
 ) -> Select[tuple[Customer]]:
     """Apply the list filters. `query` matches a substring of email or name, or an external
     id prefix, with LIKE wildcards taken literally."""
+    searched = [email or "", query or ""]
+    searched += [text for key, values in (metadata or {}).items() for text in (key, *values)]
+    if not all(is_storable(text) for text in searched):
+        return statement.where(false())  # nothing stored can contain what cannot be stored
     if organization_ids is not None:
         statement = statement.where(Customer.organization_id.in_(organization_ids))
     if email is not None:
@@ -83,6 +89,8 @@ async def paginate(
     sorting: Sequence[SortCriterion],
 ) -> tuple[Sequence[Customer], int]:
     """One page of `statement` and the total count of its rows."""
+    if pagination.offset > MAX_OFFSET:
+        return [], await _count(session, statement)
     page = (
         statement.add_columns(func.count().over())
         .order_by(*_order_by(sorting))
@@ -95,8 +103,12 @@ async def paginate(
     if pagination.page == 1:
         return [], 0
     # Past the last page the window count has no row to ride on.
+    return [], await _count(session, statement)
+
+
+async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> int:
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    return [], int(total or 0)
+    return int(total or 0)
 
 
 async def get_by_id(
@@ -112,6 +124,8 @@ async def list_by_external_id(
     session: AsyncSession, organization_ids: Sequence[uuid.UUID], external_id: str
 ) -> Sequence[Customer]:
     """At most two customers: more than one is possible across a user's organizations."""
+    if not is_storable(external_id):
+        return []
     statement = visible(organization_ids).where(Customer.external_id == external_id).limit(2)
     return (await session.scalars(statement)).all()
 

@@ -9,7 +9,7 @@ from pydantic import UUID4, AfterValidator, Field, computed_field
 from polar_customers.kit.address import Address, AddressInput
 from polar_customers.kit.email import EmailStrDNS
 from polar_customers.kit.metadata import MetadataInput, MetadataOutput
-from polar_customers.kit.schemas import OrganizationID, Schema
+from polar_customers.kit.schemas import OrganizationID, Schema, StorableStr
 from polar_customers.kit.sorting import sort_enum
 from polar_customers.kit.tax_id import TaxID
 
@@ -29,7 +29,7 @@ def _empty_to_none(value: str | None) -> str | None:
 
 
 ExternalIDInput = Annotated[
-    str | None,
+    StorableStr | None,
     AfterValidator(_empty_to_none),
     Field(description=EXTERNAL_ID_DESCRIPTION, examples=["usr_1337"]),
 ]
@@ -37,7 +37,7 @@ EmailInput = Annotated[
     EmailStrDNS, Field(description=EMAIL_DESCRIPTION, examples=["customer@example.com"])
 ]
 NameInput = Annotated[
-    str | None, Field(description="The name of the customer.", examples=["John Doe"])
+    StorableStr | None, Field(description="The name of the customer.", examples=["John Doe"])
 ]
 
 

@@ -4,8 +4,10 @@ from contextvars import ContextVar
 from typing import Annotated
 
 import email_validator
-from pydantic import AfterValidator, EmailStr
+from pydantic import AfterValidator, BeforeValidator, EmailStr
 from pydantic_core import PydanticCustomError
+
+from polar_customers.kit.schemas import storable_if_str
 
 check_deliverability: ContextVar[bool] = ContextVar("check_deliverability", default=False)
 """Set per request from the settings; off by default so that the server works offline."""
@@ -33,4 +35,4 @@ def _check_dns(email: str) -> str:
     return email
 
 
-EmailStrDNS = Annotated[EmailStr, AfterValidator(_check_dns)]
+EmailStrDNS = Annotated[EmailStr, BeforeValidator(storable_if_str), AfterValidator(_check_dns)]

@@ -1,15 +1,19 @@
 """User metadata: the input and output types, and the `metadata[key]=value` list filter."""
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Request
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import type_coerce
+
+from polar_customers.kit.schemas import UNSTORABLE_MESSAGE, is_storable
 
 MAX_KEYS = 50
 METADATA_DESCRIPTION = (
@@ -23,9 +27,22 @@ METADATA_DESCRIPTION = (
 
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 MetadataValue = Annotated[str, StringConstraints(min_length=1, max_length=500)] | int | float | bool
+
+
+def _storable_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    # Checked on the whole object so that member errors keep Polar's union labels.
+    for key, value in metadata.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PydanticCustomError("finite_number", "Input should be a finite number")
+        if not is_storable(key) or (isinstance(value, str) and not is_storable(value)):
+            raise ValueError(UNSTORABLE_MESSAGE)
+    return metadata
+
+
 MetadataInput = Annotated[
     dict[MetadataKey, MetadataValue],
     Field(max_length=MAX_KEYS, description=METADATA_DESCRIPTION),
+    AfterValidator(_storable_metadata),
 ]
 MetadataOutput = dict[str, str | int | float | bool]
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import UUID4, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import UUID4, AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class Schema(BaseModel):
@@ -11,9 +11,37 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
 
+UNSTORABLE_MESSAGE = "NUL characters and unpaired surrogates are not allowed"
+
+
+def is_storable(value: str) -> bool:
+    """Whether both databases can store `value`: no NUL, encodable as UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable(value: str) -> str:
+    if not is_storable(value):
+        raise ValueError(UNSTORABLE_MESSAGE)
+    return value
+
+
+def storable_if_str(value: object) -> object:
+    return storable(value) if isinstance(value, str) else value
+
+
+StorableStr = Annotated[str, AfterValidator(storable)]
+"""A string the databases can store: JSON allows NUL and lone surrogates, they do not."""
+
+
 def _empty_str_to_none(value: object) -> object:
     if isinstance(value, str):
-        value = value.strip()
+        value = storable(value).strip()
         return value or None
     return value
 

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from polar_customers.kit.schemas import StorableStr
+
 _FORMATS = [
     "ad_nrt",
     "ae_trn",
@@ -85,6 +87,6 @@ _FORMATS = [
 TaxIDFormat = StrEnum("TaxIDFormat", {name: name for name in _FORMATS})  # type: ignore[misc]
 
 TaxID = Annotated[
-    tuple[str, TaxIDFormat],
+    tuple[StorableStr, TaxIDFormat],
     Field(examples=[("911144442", "us_ein"), ("FR61954506077", "eu_vat")]),
 ]
