@@ -46,7 +46,7 @@ class AppError(Exception):
     message: ClassVar[str] = "Internal Server Error"
 
     def __init__(self, detail: Any = None, *, headers: dict[str, str] | None = None) -> None:
-        self.detail = self.message if detail is None else detail
+        self.detail: Any = self.message if detail is None else detail
         self.headers = headers or {}
         super().__init__(self.detail)
 
