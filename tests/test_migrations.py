@@ -17,6 +17,7 @@ from polar_customers import migrate
 from polar_customers.config import Settings
 from polar_customers.db import create_engine
 from polar_customers.models import Base
+from polar_customers.models.base import exists_on
 from tests.conftest import ENGINE, POSTGRES_URL, _admin
 
 
@@ -34,7 +35,12 @@ def scratch_url(tmp_path: Path) -> Iterator[str]:
 
 def _differences(url: str) -> list[Any]:
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_object": lambda item, *_: exists_on(item, connection.dialect.name),
+            },
+        )
         with warnings.catch_warnings():
             # SQLite cannot reflect expression indexes; PostgreSQL compares them.
             warnings.filterwarnings("ignore", message=".*expression-based index")

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, text
 from polar_customers.config import Settings
 from polar_customers.db import create_engine
 from polar_customers.models import Base
+from polar_customers.models.base import exists_on
 
 # Serializes concurrent upgrades of one PostgreSQL database (several servers starting at once).
 MIGRATION_LOCK_ID = 7_412_650_391
@@ -23,6 +24,9 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=lambda item, _name, _kind, _reflected, _other: exists_on(
+            item, connection.dialect.name
+        ),
     )
     try:
         with context.begin_transaction():

@@ -17,6 +17,16 @@ NAMING_CONVENTION = {
 }
 
 
+POSTGRESQL_ONLY = {"dialects": ("postgresql",)}
+"""`info` of schema items that exist only on PostgreSQL (GIN indexes, extensions)."""
+
+
+def exists_on(item: Any, dialect: str) -> bool:
+    """Whether a schema item belongs in a database of this dialect."""
+    info = getattr(item, "info", None) or {}
+    return dialect in info.get("dialects", (dialect,))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}

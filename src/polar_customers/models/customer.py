@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, fun
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
-from polar_customers.models.base import RecordModel
+from polar_customers.models.base import POSTGRESQL_ONLY, RecordModel
 
 EMAIL_UNIQUE_INDEX = "customers_organization_id_lower_email_key"
 EXTERNAL_ID_UNIQUE_CONSTRAINT = "customers_organization_id_external_id_key"
@@ -39,11 +39,32 @@ class Customer(RecordModel):
             postgresql_where=_LIVE,
             sqlite_where=_LIVE,
         ),
+        *(
+            Index(
+                f"ix_customers_organization_id_{column}",
+                "organization_id",
+                column,
+                postgresql_where=_LIVE,
+                sqlite_where=_LIVE,
+            )
+            for column in ("created_at", "email", "name")
+        ),
+        # Substring search (`query`) and metadata filters; PostgreSQL only.
+        *(
+            Index(
+                f"ix_customers_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+                info=POSTGRESQL_ONLY,
+            )
+            for column in ("email", "name", "external_id")
+        ),
         Index(
-            "ix_customers_organization_id_created_at",
-            "organization_id",
-            "created_at",
-            postgresql_where=_LIVE,
-            sqlite_where=_LIVE,
+            "ix_customers_user_metadata",
+            "user_metadata",
+            postgresql_using="gin",
+            postgresql_ops={"user_metadata": "jsonb_path_ops"},
+            info=POSTGRESQL_ONLY,
         ),
     )
