@@ -1,5 +1,6 @@
 """The ASGI application: routers, error handlers, middleware and lifespan."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,15 @@ from polar_customers.db import Database
 from polar_customers.errors import add_error_handlers
 from polar_customers.kit.openapi import install_openapi
 from polar_customers.middleware import EmailDeliverabilityMiddleware, LegacyPrefixMiddleware
+
+
+def _anchor_route_patterns(app: FastAPI) -> None:
+    # Starlette ends route patterns with `$`, which also matches before a final newline:
+    # `/v1/customers/%0A` would be served as the list. `\Z` anchors at the very end.
+    for route in app.routes:
+        pattern = getattr(route, "path_regex", None)
+        if isinstance(pattern, re.Pattern) and pattern.pattern.endswith("$"):
+            route.path_regex = re.compile(pattern.pattern[:-1] + r"\Z")  # type: ignore[attr-defined]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = Database(settings)
     app.state.token_key = settings.secret_key()
     app.include_router(customers_router)
+    _anchor_route_patterns(app)
     add_error_handlers(app)
     install_openapi(app)
     # Added innermost first: the legacy rewrite runs before authentication, CORS outermost.

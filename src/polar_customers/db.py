@@ -1,9 +1,9 @@
 """Engines, session factories and the per-request session dependency."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -96,3 +96,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         await session.commit()
+
+
+SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function")]
+"""The request's session. `scope="function"` commits before the response is sent, so that a
+2xx always means the change is durable, and a failed commit is an error response."""

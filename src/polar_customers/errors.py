@@ -7,8 +7,10 @@ from typing import Any, ClassVar, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 
 def _finite(value: Any) -> Any:
@@ -137,7 +139,25 @@ async def _request_validation_error_handler(_request: Request, exc: Exception) -
     return ErrorJSONResponse(body, status_code=422)
 
 
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+        # FastAPI answers 400 to a JSON body that is not UTF-8; it is malformed JSON like any
+        # other, and this API never answers 400.
+        error = {
+            "type": "json_invalid",
+            "loc": ["body", cause.start],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": "Invalid UTF-8"},
+        }
+        return ErrorJSONResponse({"error": "RequestValidationError", "detail": [error]}, 422)
+    return await http_exception_handler(request, exc)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Register the renderers of `AppError` and of request validation errors."""
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_error_handler)
+    app.add_exception_handler(HTTPException, _http_exception_handler)

@@ -5,13 +5,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.auth import repository
 from polar_customers.auth.scopes import Scope, parse_scopes
 from polar_customers.auth.tokens import TokenPrefix, hash_token
-from polar_customers.db import get_session
+from polar_customers.db import SessionDependency
 from polar_customers.errors import InsufficientScope, Unauthorized
 from polar_customers.kit.time import utc_now
 
@@ -61,9 +61,7 @@ def authorize(*accepted: Scope) -> Callable[..., Awaitable[Principal]]:
     """A route dependency admitting subjects holding any one of the `accepted` scopes."""
     challenge_scope = " ".join(accepted)
 
-    async def dependency(
-        request: Request, session: AsyncSession = Depends(get_session)
-    ) -> Principal:
+    async def dependency(request: Request, session: SessionDependency) -> Principal:
         subject: AuthSubject | None = request.scope.get("state", {}).get("auth_subject")
         if subject is None:
             raise Unauthorized()

@@ -111,23 +111,36 @@ async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> i
     return int(total or 0)
 
 
+def _locked(statement: Select[tuple[Customer]], lock: bool) -> Select[tuple[Customer]]:
+    # Writers lock the row, so that concurrent writes to one customer apply one after the
+    # other, each seeing the last (SQLite already serializes writers).
+    return statement.with_for_update() if lock else statement
+
+
 async def get_by_id(
-    session: AsyncSession, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
+    session: AsyncSession,
+    organization_ids: Sequence[uuid.UUID],
+    id: uuid.UUID,
+    *,
+    lock: bool = False,
 ) -> Customer | None:
-    customer: Customer | None = await session.scalar(
-        visible(organization_ids).where(Customer.id == id)
-    )
+    statement = visible(organization_ids).where(Customer.id == id)
+    customer: Customer | None = await session.scalar(_locked(statement, lock))
     return customer
 
 
 async def list_by_external_id(
-    session: AsyncSession, organization_ids: Sequence[uuid.UUID], external_id: str
+    session: AsyncSession,
+    organization_ids: Sequence[uuid.UUID],
+    external_id: str,
+    *,
+    lock: bool = False,
 ) -> Sequence[Customer]:
     """At most two customers: more than one is possible across a user's organizations."""
     if not is_storable(external_id):
         return []
     statement = visible(organization_ids).where(Customer.external_id == external_id).limit(2)
-    return (await session.scalars(statement)).all()
+    return (await session.scalars(_locked(statement, lock))).all()
 
 
 async def email_taken(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:

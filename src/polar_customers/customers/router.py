@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import UUID4
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.auth.principal import Principal, authorize
 from polar_customers.auth.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE
@@ -19,7 +18,7 @@ from polar_customers.customers.schemas import (
     CustomerUpdate,
     CustomerUpdateExternalID,
 )
-from polar_customers.db import get_database, get_session
+from polar_customers.db import SessionDependency, get_database
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, SECURITY, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
@@ -29,7 +28,7 @@ from polar_customers.models import Customer as CustomerModel
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=AUTH_RESPONSES)
 
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = SessionDependency
 Reader = Annotated[Principal, Depends(authorize(*CUSTOMERS_READ))]
 Writer = Annotated[Principal, Depends(authorize(*CUSTOMERS_WRITE))]
 Sorting = Annotated[
@@ -182,7 +181,7 @@ async def update_customer(
     id: CustomerID, customer_update: CustomerUpdate, principal: Writer, session: Session
 ) -> CustomerModel:
     """Update the fields present in the body of a customer found by ID."""
-    customer = await service.get_customer(session, principal, id=id)
+    customer = await service.get_customer(session, principal, id=id, for_update=True)
     return await service.update_customer(session, customer, update=customer_update)
 
 
@@ -198,7 +197,7 @@ async def update_customer(
 )
 async def delete_customer(id: CustomerID, principal: Writer, session: Session) -> Response:
     """Soft-delete a customer found by ID."""
-    customer = await service.get_customer(session, principal, id=id)
+    customer = await service.get_customer(session, principal, id=id, for_update=True)
     await service.delete_customer(session, customer)
     return Response(status_code=204)
 
@@ -236,7 +235,7 @@ async def update_customer_external(
 ) -> CustomerModel:
     """Update the fields present in the body of a customer found by external ID."""
     customer = await service.get_customer_by_external_id(
-        session, principal, external_id=external_id
+        session, principal, external_id=external_id, for_update=True
     )
     return await service.update_customer(session, customer, update=customer_update_external_id)
 
@@ -259,7 +258,7 @@ async def delete_customer_external(
 ) -> Response:
     """Soft-delete a customer found by external ID."""
     customer = await service.get_customer_by_external_id(
-        session, principal, external_id=external_id
+        session, principal, external_id=external_id, for_update=True
     )
     await service.delete_customer(session, customer)
     return Response(status_code=204)

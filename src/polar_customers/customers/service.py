@@ -61,18 +61,22 @@ async def list_customers(
     return await repository.paginate(session, statement, pagination=pagination, sorting=sorting)
 
 
-async def get_customer(session: AsyncSession, principal: Principal, *, id: uuid.UUID) -> Customer:
-    customer = await repository.get_by_id(session, principal.organization_ids, id)
+async def get_customer(
+    session: AsyncSession, principal: Principal, *, id: uuid.UUID, for_update: bool = False
+) -> Customer:
+    """The visible customer with this id; `for_update` locks it until the request ends."""
+    customer = await repository.get_by_id(session, principal.organization_ids, id, lock=for_update)
     if customer is None:
         raise ResourceNotFound()
     return customer
 
 
 async def get_customer_by_external_id(
-    session: AsyncSession, principal: Principal, *, external_id: str
+    session: AsyncSession, principal: Principal, *, external_id: str, for_update: bool = False
 ) -> Customer:
+    """The visible customer with this external id; 422 when a user's organizations hold two."""
     customers = await repository.list_by_external_id(
-        session, principal.organization_ids, external_id
+        session, principal.organization_ids, external_id, lock=for_update
     )
     if not customers:
         raise ResourceNotFound()
@@ -148,17 +152,17 @@ def _dump_tax_id(data: CustomerCreate | CustomerUpdateExternalID) -> list[str] |
 
 async def _flush(session: AsyncSession, customer: Customer) -> None:
     """Flush, turning a unique violation lost to a concurrent request into the usual 422."""
+    # Read before flushing: after a failed flush the row's attributes are expired.
+    email, external_id = customer.email, customer.external_id
     try:
         await session.flush()
     except IntegrityError as error:
         constraint = violated_constraint(error, Customer.__table__)  # type: ignore[arg-type]
         if constraint == EMAIL_UNIQUE_INDEX:
-            raise PolarRequestValidationError(
-                [_error("email", EMAIL_TAKEN, customer.email)]
-            ) from error
+            raise PolarRequestValidationError([_error("email", EMAIL_TAKEN, email)]) from error
         if constraint == EXTERNAL_ID_UNIQUE_CONSTRAINT:
             raise PolarRequestValidationError(
-                [_error("external_id", EXTERNAL_ID_TAKEN, customer.external_id)]
+                [_error("external_id", EXTERNAL_ID_TAKEN, external_id)]
             ) from error
         raise
 

@@ -26,5 +26,5 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
-"""A JSON object column: JSONB on PostgreSQL, JSON text on SQLite."""
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""A JSON column: JSONB on PostgreSQL, JSON text on SQLite; Python None is SQL NULL."""

@@ -1,0 +1,68 @@
+"""The measured scenarios: which requests each one sends, to the server or to the floor."""
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+from bench.data import LAST_NAMES, PLANS
+from bench.seed import SeedResult
+
+LIST = "/v1/customers/"
+DEEP_PAGE = 500
+DEEP_LIMIT = 100
+FLOOR_SCENARIO = "floor_get_by_id"
+NOT_BUILT = ("get_state", "get_balance")
+"""Endpoints of Polar's customers API this server does not have yet."""
+
+
+class Body(StrEnum):
+    """What a request carries; bodies are generated per request by the load generator."""
+
+    none = "none"
+    create = "create"  # a new customer with a unique email and external id
+    update = "update"  # {"name": ...}
+
+
+class Target(StrEnum):
+    server = "server"
+    floor = "floor"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Requests picked uniformly at random from `paths`, all with `method` and `body`."""
+
+    name: str
+    method: str
+    paths: tuple[str, ...]
+    body: Body = Body.none
+    target: Target = Target.server
+
+
+def deep_page(customers: int) -> int:
+    """Page 500 of 100, or the last full page when there are fewer customers."""
+    return max(1, min(DEEP_PAGE, customers // DEEP_LIMIT))
+
+
+def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
+    """Every scenario, in the order they run: reads, then writes, then the floor."""
+    rng = random.Random(seed)
+    by_id = tuple(LIST + id for id in seeded.sample_ids)
+    by_external_id = tuple(
+        f"{LIST}external/{quote(e, safe='')}" for e in seeded.sample_external_ids
+    )
+    searches = [name[:4] for name in rng.sample(LAST_NAMES, 20)]  # as typed in a search box
+    plans = [plan for plan, _ in PLANS]
+    page = deep_page(seeded.customers)
+    return [
+        Scenario("get_by_id", "GET", by_id),
+        Scenario("get_by_external_id", "GET", by_external_id),
+        Scenario("list_first_page", "GET", (f"{LIST}?limit=10",)),
+        Scenario("list_query", "GET", tuple(f"{LIST}?query={term}" for term in searches)),
+        Scenario("list_metadata", "GET", tuple(f"{LIST}?metadata%5Bplan%5D={p}" for p in plans)),
+        Scenario("list_deep_page", "GET", (f"{LIST}?page={page}&limit={DEEP_LIMIT}",)),
+        Scenario("create", "POST", (LIST,), Body.create),
+        Scenario("update", "PATCH", by_id, Body.update),
+        Scenario(FLOOR_SCENARIO, "GET", by_id, target=Target.floor),
+    ]
