@@ -24,6 +24,18 @@ class ProcessError(RuntimeError):
     """A benchmark process failed to start."""
 
 
+def stop_process_group(process: "subprocess.Popen[bytes]") -> None:
+    """SIGTERM a process group (a server master and its workers); SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
 @dataclass
 class Service:
     """A started process group and its base URL."""
@@ -38,14 +50,7 @@ class Service:
 
     def stop(self) -> None:
         """SIGTERM the process group (the master and its workers); SIGKILL if it hangs."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=STOP_TIMEOUT)
+        stop_process_group(self.process)
 
 
 def free_port() -> int:

@@ -14,6 +14,22 @@ from polar_customers.organizations import service as organizations_service
 TEST_SECRET = "test-secret-not-for-production"
 TEST_KEY = TEST_SECRET.encode()
 READ_WRITE = (Scope.customers_read, Scope.customers_write)
+# The keys of a `Customer` on the wire, in order (contract section 4.1).
+CUSTOMER_KEYS = [
+    "id",
+    "created_at",
+    "modified_at",
+    "metadata",
+    "external_id",
+    "email",
+    "email_verified",
+    "name",
+    "billing_address",
+    "tax_id",
+    "organization_id",
+    "deleted_at",
+    "avatar_url",
+]
 
 
 async def create_organization(session: AsyncSession, *, name: str = "Acme") -> Organization:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.models import Organization
 from tests.factories import (
+    CUSTOMER_KEYS,
     bearer,
     create_customer,
     create_personal_token,
@@ -16,21 +17,6 @@ from tests.factories import (
 )
 
 URL = "/v1/customers/"
-CUSTOMER_KEYS = [
-    "id",
-    "created_at",
-    "modified_at",
-    "metadata",
-    "external_id",
-    "email",
-    "email_verified",
-    "name",
-    "billing_address",
-    "tax_id",
-    "organization_id",
-    "deleted_at",
-    "avatar_url",
-]
 
 
 def single_error(response: httpx.Response) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.processes import stop_process_group
 from polar_sdk import Polar
 
 from tests.factories import TEST_SECRET
@@ -81,14 +81,7 @@ class ServerProcess:
 
     def stop(self) -> None:
         """SIGTERM the server's process group (it and its workers); SIGKILL if it hangs."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=STOP_TIMEOUT)
+        stop_process_group(self.process)
 
 
 def start_server(database_url: str, directory: Path, *, workers: int = 1) -> ServerProcess:
