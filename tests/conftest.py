@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from polar_customers import migrate
 from polar_customers.app import create_app
 from polar_customers.config import Settings
-from polar_customers.db import create_engine
+from polar_customers.db import Database, create_engine
 from tests.factories import TEST_SECRET
 
 ENGINE = os.environ.get("POLAR_CUSTOMERS_TEST_ENGINE", "sqlite")
@@ -102,13 +102,17 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
         yield session
 
 
+def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Make every session of the application one of the test's savepoint sessions."""
+    database.read_sessions = database.write_sessions = database.snapshot_sessions = sessions
+
+
 @pytest.fixture
 async def app(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
-    app.state.database.read_sessions = sessions
-    app.state.database.write_sessions = sessions
+    use_sessions(app.state.database, sessions)
     yield app
     await app.state.database.dispose()
 

@@ -18,28 +18,34 @@ SessionFactory = async_sessionmaker[AsyncSession]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def create_engine(settings: Settings, *, immediate: bool = False) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, autocommit: bool = False, immediate: bool = False
+) -> AsyncEngine:
     """An engine for the configured database.
 
-    On SQLite, `immediate=True` opens every transaction with BEGIN IMMEDIATE, so that writers
-    queue on the busy timeout instead of failing when a read lock must be upgraded.
+    `autocommit=True` runs every statement on its own, with no BEGIN/COMMIT round trips: for
+    requests that only read. On SQLite, `immediate=True` opens transactions with BEGIN
+    IMMEDIATE, so that writers queue on the busy timeout instead of failing when a read lock
+    must be upgraded.
     """
     if not settings.is_sqlite:
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
         return create_async_engine(
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
-            pool_pre_ping=False,
+            **options,
         )
     engine = create_async_engine(
         settings.database_url,
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
     )
-    _configure_sqlite(engine, settings, begin="BEGIN IMMEDIATE" if immediate else "BEGIN")
+    begin = None if autocommit else "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    _configure_sqlite(engine, settings, begin=begin)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str | None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions start.
@@ -51,35 +57,40 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str) ->
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+    if begin is not None:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
 
 
 class Database:
     """The engines and session factories of one process.
 
-    PostgreSQL uses one engine for everything. SQLite gets a second engine whose transactions
-    take the write lock up front, used by requests that write.
+    Requests that only read use autocommit sessions; requests that write use transactions
+    (on SQLite, ones that take the write lock up front). A long read that must see one
+    snapshot (the export) uses `snapshot_sessions`: a transaction on PostgreSQL, where
+    server-side cursors need one; a single autocommit statement on SQLite, which is its own
+    snapshot and must not hold the write lock.
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.engine = create_engine(settings)
-        self.write_engine = create_engine(settings, immediate=True) if settings.is_sqlite else None
-        self.read_sessions: SessionFactory = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.write_sessions: SessionFactory = (
-            async_sessionmaker(self.write_engine, expire_on_commit=False)
-            if self.write_engine is not None
-            else self.read_sessions
+        self.read_engine = create_engine(settings, autocommit=True)
+        self.write_engine = create_engine(settings, immediate=True)
+        self.read_sessions: SessionFactory = async_sessionmaker(
+            self.read_engine, expire_on_commit=False
         )
+        self.write_sessions: SessionFactory = async_sessionmaker(
+            self.write_engine, expire_on_commit=False
+        )
+        self.snapshot_sessions = self.read_sessions if settings.is_sqlite else self.write_sessions
 
     def sessions_for(self, method: str) -> SessionFactory:
         return self.read_sessions if method in READ_METHODS else self.write_sessions
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.write_engine is not None:
-            await self.write_engine.dispose()
+        await self.read_engine.dispose()
+        await self.write_engine.dispose()
 
 
 def get_database(request: Request) -> Database:
@@ -87,15 +98,23 @@ def get_database(request: Request) -> Database:
     return database
 
 
+REQUEST_SESSION = "session"
+"""Key in the ASGI scope state of the request's session, opened by the auth middleware."""
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed after the handler, rolled back on any error."""
-    async with get_database(request).sessions_for(request.method)() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
+    """The request's one session: committed after the handler, rolled back on any error.
+
+    The authentication middleware opened it (the token lookup is its first query) and closes
+    it after the response.
+    """
+    session: AsyncSession = request.scope["state"][REQUEST_SESSION]
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
 
 
 SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from polar_customers.app import create_app
 from polar_customers.config import Settings
 from polar_customers.kit import email
+from tests.conftest import use_sessions
 from tests.factories import bearer, create_organization, create_organization_token
 
 
@@ -25,7 +26,7 @@ async def checking_client(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings.model_copy(update={"email_check_deliverability": True}))
-    app.state.database.read_sessions = app.state.database.write_sessions = sessions
+    use_sessions(app.state.database, sessions)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

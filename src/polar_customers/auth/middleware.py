@@ -3,7 +3,7 @@
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from polar_customers.auth.principal import resolve_token
-from polar_customers.db import Database
+from polar_customers.db import REQUEST_SESSION, Database
 from polar_customers.errors import InvalidToken
 
 
@@ -23,7 +23,8 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class AuthenticationMiddleware:
-    """Puts the token's subject in `scope["state"]["auth_subject"]` (None when anonymous)."""
+    """Opens the request's database session, and puts the token's subject in
+    `scope["state"]["auth_subject"]` (None when anonymous)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,15 +33,17 @@ class AuthenticationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        subject = None
-        token = bearer_token(scope)
-        if token is not None:
-            state = scope["app"].state
-            database: Database = state.database
-            async with database.read_sessions() as session:
-                subject = await resolve_token(session, token, key=state.token_key)
-            if subject is None:
-                await InvalidToken().to_response()(scope, receive, send)
-                return
-        scope.setdefault("state", {})["auth_subject"] = subject
-        await self.app(scope, receive, send)
+        app_state = scope["app"].state
+        database: Database = app_state.database
+        async with database.sessions_for(scope["method"])() as session:
+            subject = None
+            token = bearer_token(scope)
+            if token is not None:
+                subject = await resolve_token(session, token, key=app_state.token_key)
+                if subject is None:
+                    await InvalidToken().to_response()(scope, receive, send)
+                    return
+            state = scope.setdefault("state", {})
+            state["auth_subject"] = subject
+            state[REQUEST_SESSION] = session
+            await self.app(scope, receive, send)

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.metadata import metadata_matches
@@ -88,22 +88,19 @@ async def paginate(
     pagination: PaginationParams,
     sorting: Sequence[SortCriterion],
 ) -> tuple[Sequence[Customer], int]:
-    """One page of `statement` and the total count of its rows."""
+    """One page of `statement` and the total count of its rows.
+
+    The page comes from the sorted index alone; the total is counted separately, and only
+    when the page cannot tell it (a full page, or one past the end): a window count would
+    read every matching row in full for each page.
+    """
     if pagination.offset > MAX_OFFSET:
         return [], await _count(session, statement)
-    page = (
-        statement.add_columns(func.count().over())
-        .order_by(*_order_by(sorting))
-        .limit(pagination.limit)
-        .offset(pagination.offset)
-    )
-    rows = (await session.execute(page)).all()
-    if rows:
-        return [row[0] for row in rows], int(rows[0][1])
-    if pagination.page == 1:
-        return [], 0
-    # Past the last page the window count has no row to ride on.
-    return [], await _count(session, statement)
+    page = statement.order_by(*_order_by(sorting)).limit(pagination.limit)
+    items = (await session.scalars(page.offset(pagination.offset))).all()
+    if 0 < len(items) < pagination.limit or (pagination.page == 1 and not items):
+        return items, pagination.offset + len(items)
+    return items, await _count(session, statement)
 
 
 async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> int:
@@ -111,10 +108,36 @@ async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> i
     return int(total or 0)
 
 
-def _locked(statement: Select[tuple[Customer]], lock: bool) -> Select[tuple[Customer]]:
-    # Writers lock the row, so that concurrent writes to one customer apply one after the
-    # other, each seeing the last (SQLite already serializes writers).
-    return statement.with_for_update() if lock else statement
+def _tenant_statements(*criteria: ColumnElement[bool]) -> dict[tuple[bool, bool], Any]:
+    """Prebuilt (once, at import) selects of live customers matching `criteria`, keyed by
+    (several organizations?, lock?). Requests only bind parameters: no statement building."""
+    scopes = {
+        False: Customer.organization_id == bindparam("organization_id"),
+        True: Customer.organization_id.in_(bindparam("organization_ids", expanding=True)),
+    }
+    statements = {}
+    for several, scope in scopes.items():
+        statement = select(Customer).where(scope, Customer.deleted_at.is_(None), *criteria)
+        # Writers lock the row, so that concurrent writes to one customer apply one after
+        # the other, each seeing the last (SQLite already serializes writers).
+        statements[several, False] = statement
+        statements[several, True] = statement.with_for_update()
+    return statements
+
+
+def _tenant_parameters(organization_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
+    if len(organization_ids) == 1:
+        return {"organization_id": organization_ids[0]}
+    return {"organization_ids": list(organization_ids)}
+
+
+_BY_ID = _tenant_statements(Customer.id == bindparam("id"))
+_BY_EXTERNAL_ID = {
+    key: statement.limit(2)
+    for key, statement in _tenant_statements(
+        Customer.external_id == bindparam("external_id")
+    ).items()
+}
 
 
 async def get_by_id(
@@ -124,8 +147,9 @@ async def get_by_id(
     *,
     lock: bool = False,
 ) -> Customer | None:
-    statement = visible(organization_ids).where(Customer.id == id)
-    customer: Customer | None = await session.scalar(_locked(statement, lock))
+    statement = _BY_ID[len(organization_ids) != 1, lock]
+    parameters = {**_tenant_parameters(organization_ids), "id": id}
+    customer: Customer | None = await session.scalar(statement, parameters)
     return customer
 
 
@@ -139,8 +163,9 @@ async def list_by_external_id(
     """At most two customers: more than one is possible across a user's organizations."""
     if not is_storable(external_id):
         return []
-    statement = visible(organization_ids).where(Customer.external_id == external_id).limit(2)
-    return (await session.scalars(_locked(statement, lock))).all()
+    statement = _BY_EXTERNAL_ID[len(organization_ids) != 1, lock]
+    parameters = {**_tenant_parameters(organization_ids), "external_id": external_id}
+    return (await session.scalars(statement, parameters)).all()
 
 
 async def email_taken(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:

@@ -142,7 +142,7 @@ async def export_customers(
     request: Request, principal: Reader, organization_id: OrganizationIDFilter = None
 ) -> StreamingResponse:
     """Stream every visible customer; nothing is held in memory beyond one batch."""
-    sessions = get_database(request).read_sessions
+    sessions = get_database(request).snapshot_sessions
     filter_ids = _as_list(organization_id)
     if export.wants_json(request.headers.get("accept")):
         body: Any = export.stream_json(sessions, principal.organization_ids, filter_ids)
