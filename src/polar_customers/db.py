@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from polar_customers.config import Settings
+from polar_customers.kit.sqlite_inline import inline_connector
 
 SessionFactory = async_sessionmaker[AsyncSession]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,10 +37,15 @@ def create_engine(
             max_overflow=settings.database_pool_size,
             **options,
         )
-    engine = create_async_engine(
-        settings.database_url,
-        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
-    )
+    timeout = settings.sqlite_busy_timeout_ms / 1000
+    if autocommit:
+        # Reads run inline on the event loop's thread (see kit/sqlite_inline.py).
+        path = make_url(settings.database_url).database or ""
+        engine = create_async_engine(
+            settings.database_url, async_creator=inline_connector(path, timeout=timeout)
+        )
+    else:
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": timeout})
     begin = None if autocommit else "BEGIN IMMEDIATE" if immediate else "BEGIN"
     _configure_sqlite(engine, settings, begin=begin)
     return engine
