@@ -105,6 +105,7 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Make every session of the application one of the test's savepoint sessions."""
     database.read_sessions = database.write_sessions = database.snapshot_sessions = sessions
+    database.scan_sessions = sessions
 
 
 @pytest.fixture

@@ -39,8 +39,10 @@ ScopeOption = Annotated[
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run `work` in one committed transaction against the configured database."""
+    """Run `work` in one committed transaction against the configured database, migrating
+    it first (a no-op when it is current), so that every command works on a new database."""
     settings = Settings()
+    migrate.upgrade(settings.database_url)
 
     async def main() -> T:
         database = Database(settings)
@@ -92,7 +94,6 @@ def serve(
 ) -> None:
     """Apply migrations once, then serve the API (a default organization on first start)."""
     settings = Settings()
-    migrate.upgrade(settings.database_url)
     settings.secret_key()  # create the development secret before workers race for it
     organization_id, token = _run(_bootstrap)
     typer.echo(f"Polar Customers API: http://{host}:{port}")

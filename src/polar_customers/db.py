@@ -20,14 +20,15 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def create_engine(
-    settings: Settings, *, autocommit: bool = False, immediate: bool = False
+    settings: Settings, *, autocommit: bool = False, immediate: bool = False, inline: bool = False
 ) -> AsyncEngine:
     """An engine for the configured database.
 
     `autocommit=True` runs every statement on its own, with no BEGIN/COMMIT round trips: for
     requests that only read. On SQLite, `immediate=True` opens transactions with BEGIN
     IMMEDIATE, so that writers queue on the busy timeout instead of failing when a read lock
-    must be upgraded.
+    must be upgraded, and `inline=True` runs statements on the event loop's thread (for
+    short reads only).
     """
     if not settings.is_sqlite:
         options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
@@ -38,8 +39,8 @@ def create_engine(
             **options,
         )
     timeout = settings.sqlite_busy_timeout_ms / 1000
-    if autocommit:
-        # Reads run inline on the event loop's thread (see kit/sqlite_inline.py).
+    if inline:
+        # See kit/sqlite_inline.py.
         path = make_url(settings.database_url).database or ""
         engine = create_async_engine(
             settings.database_url, async_creator=inline_connector(path, timeout=timeout)
@@ -74,29 +75,39 @@ class Database:
     """The engines and session factories of one process.
 
     Requests that only read use autocommit sessions; requests that write use transactions
-    (on SQLite, ones that take the write lock up front). A long read that must see one
+    (on SQLite, ones that take the write lock up front). On SQLite, the reads of a request run
+    inline on the event loop's thread, except those that may scan many rows (lists), which use
+    `scan_sessions` on aiosqlite's threads so as not to stall other requests; on PostgreSQL
+    `scan_sessions` is None and lists use the request's session. A long read that must see one
     snapshot (the export) uses `snapshot_sessions`: a transaction on PostgreSQL, where
-    server-side cursors need one; a single autocommit statement on SQLite, which is its own
+    server-side cursors need one; one autocommit statement on SQLite, which is its own
     snapshot and must not hold the write lock.
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.read_engine = create_engine(settings, autocommit=True)
-        self.write_engine = create_engine(settings, immediate=True)
+        self.engines = [
+            create_engine(settings, autocommit=True, inline=True),
+            create_engine(settings, immediate=True),
+        ]
         self.read_sessions: SessionFactory = async_sessionmaker(
-            self.read_engine, expire_on_commit=False
+            self.engines[0], expire_on_commit=False
         )
         self.write_sessions: SessionFactory = async_sessionmaker(
-            self.write_engine, expire_on_commit=False
+            self.engines[1], expire_on_commit=False
         )
-        self.snapshot_sessions = self.read_sessions if settings.is_sqlite else self.write_sessions
+        self.scan_sessions: SessionFactory | None = None
+        self.snapshot_sessions = self.write_sessions
+        if settings.is_sqlite:
+            self.engines.append(create_engine(settings, autocommit=True))
+            self.scan_sessions = async_sessionmaker(self.engines[2], expire_on_commit=False)
+            self.snapshot_sessions = self.scan_sessions
 
     def sessions_for(self, method: str) -> SessionFactory:
         return self.read_sessions if method in READ_METHODS else self.write_sessions
 
     async def dispose(self) -> None:
-        await self.read_engine.dispose()
-        await self.write_engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
 def get_database(request: Request) -> Database:
@@ -124,5 +135,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_scan_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for reads that may scan many rows: off the event loop's thread on SQLite,
+    the request's own session on PostgreSQL."""
+    database = get_database(request)
+    if database.scan_sessions is None:
+        yield request.scope["state"][REQUEST_SESSION]
+        return
+    async with database.scan_sessions() as session:
+        yield session
+
+
+ScanSessionDependency = Annotated[AsyncSession, Depends(get_scan_session, scope="function")]
 """The request's session. `scope="function"` commits before the response is sent, so that a
 2xx always means the change is durable, and a failed commit is an error response."""

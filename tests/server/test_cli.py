@@ -105,6 +105,12 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert cli.ok("token", "list") == ""
 
 
+def test_commands_migrate_a_new_database_themselves(tmp_path: Path) -> None:
+    cli = Cli(f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}", tmp_path)
+    organization_id = cli.uuid("org", "create", "Fresh")
+    assert f"{organization_id}  Fresh" in cli.ok("org", "list").splitlines()
+
+
 def test_organizations_users_memberships_and_tokens(fresh_cli: Cli) -> None:
     cli = fresh_cli
     organization_id = cli.uuid("org", "create", "Acme Inc")

@@ -18,7 +18,7 @@ from polar_customers.customers.schemas import (
     CustomerUpdate,
     CustomerUpdateExternalID,
 )
-from polar_customers.db import SessionDependency, get_database
+from polar_customers.db import ScanSessionDependency, SessionDependency, get_database
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, SECURITY, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
@@ -71,7 +71,7 @@ def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] |
 )
 async def list_customers(
     principal: Reader,
-    session: Session,
+    session: ScanSessionDependency,
     pagination: PaginationParamsQuery,
     sorting: Sorting,
     organization_id: OrganizationIDFilter = None,
