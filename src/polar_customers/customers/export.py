@@ -29,7 +29,6 @@ CSV_HEADER = (
     "Billing Address Country",
     "Metadata",
 )
-_ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 _customers_json = TypeAdapter(list[Customer])
 
 
@@ -53,18 +52,30 @@ def wants_json(accept: str | None) -> bool:
     return json_quality > 0 and json_quality >= preferences.get("text/csv", 0.0)
 
 
+def _metadata_cell(stored: str | None) -> str:
+    """`json.dumps` of the metadata (default separators, ASCII escapes), empty for `{}`.
+
+    SQLite keeps exactly that text and PostgreSQL renders JSONB with the same separators, so
+    the stored text is used as is unless it has non-ASCII characters to escape.
+    """
+    if not stored or stored == "{}":
+        return ""
+    return stored if stored.isascii() else json.dumps(json.loads(stored))
+
+
 def csv_row(row: Row[Any]) -> list[str]:
-    """One customer as the cells of Polar's CSV export."""
-    address = row.billing_address or {}
+    """One customer (a row of `repository.CSV_COLUMNS`) as the cells of Polar's CSV export;
+    Tax ID is the Python list repr. Unpacked by position: this runs once per exported row."""
+    id, external_id, created_at, email, name, tax_value, tax_format, *address, metadata = row
     return [
-        str(row.id),
-        row.external_id or "",
-        row.created_at.isoformat(),
-        row.email,
-        row.name or "",
-        str(row.tax_id) if row.tax_id else "",
-        *(address.get(field) or "" for field in _ADDRESS_FIELDS),
-        json.dumps(row.user_metadata) if row.user_metadata else "",
+        str(id),
+        external_id or "",
+        created_at.isoformat(),
+        email,
+        name or "",
+        repr([tax_value, tax_format]) if tax_value is not None else "",
+        *[cell or "" for cell in address],
+        _metadata_cell(metadata),
     ]
 
 
@@ -72,10 +83,14 @@ async def _batches(
     sessions: SessionFactory,
     organization_ids: Sequence[uuid.UUID],
     filter_organization_ids: Sequence[uuid.UUID] | None,
+    columns: Sequence[Any] = repository.CUSTOMER_COLUMNS,
 ) -> AsyncIterator[Sequence[Row[Any]]]:
     async with sessions() as session:
         async for batch in repository.stream_rows(
-            session, organization_ids, filter_organization_ids=filter_organization_ids
+            session,
+            organization_ids,
+            filter_organization_ids=filter_organization_ids,
+            columns=columns,
         ):
             yield batch
 
@@ -89,7 +104,8 @@ async def stream_csv(
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
-    async for batch in _batches(sessions, organization_ids, filter_organization_ids):
+    batches = _batches(sessions, organization_ids, filter_organization_ids, repository.CSV_COLUMNS)
+    async for batch in batches:
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(csv_row(row) for row in batch)
