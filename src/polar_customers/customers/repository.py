@@ -17,6 +17,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from polar_customers.kit.metadata import metadata_matches
 from polar_customers.kit.pagination import PaginationParams
@@ -44,6 +45,15 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _case_insensitive_like(
+    column: InstrumentedAttribute[Any], pattern: str, dialect: str
+) -> ColumnElement[bool]:
+    # SQLite's LIKE already ignores (ASCII) case; ILIKE would wrap every row in lower().
+    if dialect == "sqlite":
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
 def filter_list(
     statement: Select[tuple[Customer]],
     *,
@@ -67,9 +77,9 @@ def filter_list(
         pattern = _escape_like(query)
         statement = statement.where(
             or_(
-                Customer.email.ilike(f"%{pattern}%", escape="\\"),
-                Customer.name.ilike(f"%{pattern}%", escape="\\"),
-                Customer.external_id.ilike(f"{pattern}%", escape="\\"),
+                _case_insensitive_like(Customer.email, f"%{pattern}%", dialect),
+                _case_insensitive_like(Customer.name, f"%{pattern}%", dialect),
+                _case_insensitive_like(Customer.external_id, f"{pattern}%", dialect),
             )
         )
     for key, values in (metadata or {}).items():
