@@ -34,7 +34,11 @@ T = TypeVar("T")
 DEFAULT_SCOPES = (Scope.customers_read, Scope.customers_write)
 ScopeOption = Annotated[
     list[Scope] | None,
-    typer.Option("--scope", help="Repeat for several scopes (default: customers:read and :write)."),
+    typer.Option(
+        "--scope",
+        help=f"One of {', '.join(GRANTABLE_SCOPES)}; repeat for several "
+        "(default: customers:read and customers:write).",
+    ),
 ]
 
 
@@ -247,6 +251,3 @@ def token_revoke(id: uuid.UUID) -> None:
 
 def main() -> None:
     app()
-
-
-__all__ = ["GRANTABLE_SCOPES", "main"]

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from polar_customers.kit.time import utc_now
 from polar_customers.models import OrganizationAccessToken, PersonalAccessToken
 
 AccessToken = OrganizationAccessToken | PersonalAccessToken
+TokenT = TypeVar("TokenT", OrganizationAccessToken, PersonalAccessToken)
 
 
 def _scope_string(scopes: Iterable[Scope]) -> str:
@@ -22,6 +24,30 @@ def _scope_string(scopes: Iterable[Scope]) -> str:
     if not chosen:
         raise ValueError("a token needs at least one scope")
     return " ".join(chosen)
+
+
+async def _issue(
+    session: AsyncSession,
+    model: type[TokenT],
+    prefix: TokenPrefix,
+    owner: dict[str, uuid.UUID],
+    *,
+    scopes: Iterable[Scope],
+    key: bytes,
+    comment: str,
+    expires_at: datetime | None,
+) -> tuple[TokenT, str]:
+    token = generate_token(prefix)
+    row = model(
+        **owner,
+        token=hash_token(token, key=key),
+        scope=_scope_string(scopes),
+        comment=comment,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row, token
 
 
 async def create_organization_token(
@@ -34,17 +60,11 @@ async def create_organization_token(
     expires_at: datetime | None = None,
 ) -> tuple[OrganizationAccessToken, str]:
     """A new `polar_oat_` token of the organization, and its value (not stored)."""
-    token = generate_token(TokenPrefix.organization)
-    row = OrganizationAccessToken(
-        organization_id=organization_id,
-        token=hash_token(token, key=key),
-        scope=_scope_string(scopes),
-        comment=comment,
-        expires_at=expires_at,
-    )
-    session.add(row)
-    await session.flush()
-    return row, token
+    owner = {"organization_id": organization_id}
+    return await _issue(
+        session, OrganizationAccessToken, TokenPrefix.organization, owner,
+        scopes=scopes, key=key, comment=comment, expires_at=expires_at,
+    )  # fmt: skip
 
 
 async def create_personal_token(
@@ -57,17 +77,10 @@ async def create_personal_token(
     expires_at: datetime | None = None,
 ) -> tuple[PersonalAccessToken, str]:
     """A new `polar_pat_` token of the user, and its value (not stored)."""
-    token = generate_token(TokenPrefix.personal)
-    row = PersonalAccessToken(
-        user_id=user_id,
-        token=hash_token(token, key=key),
-        scope=_scope_string(scopes),
-        comment=comment,
-        expires_at=expires_at,
-    )
-    session.add(row)
-    await session.flush()
-    return row, token
+    return await _issue(
+        session, PersonalAccessToken, TokenPrefix.personal, {"user_id": user_id},
+        scopes=scopes, key=key, comment=comment, expires_at=expires_at,
+    )  # fmt: skip
 
 
 async def list_tokens(session: AsyncSession) -> Sequence[AccessToken]:
