@@ -1,6 +1,7 @@
 """Engines, session factories and the per-request session dependency."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from polar_customers.config import Settings
+from polar_customers.kit.raw_sql import RawConnection, raw_connection
 from polar_customers.kit.sqlite_inline import inline_connector
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -77,11 +79,12 @@ class Database:
     Requests that only read use autocommit sessions; requests that write use transactions
     (on SQLite, ones that take the write lock up front). On SQLite, the reads of a request run
     inline on the event loop's thread, except those that may scan many rows (lists), which use
-    `scan_sessions` on aiosqlite's threads so as not to stall other requests; on PostgreSQL
-    `scan_sessions` is None and lists use the request's session. A long read that must see one
-    snapshot (the export) uses `snapshot_sessions`: a transaction on PostgreSQL, where
-    server-side cursors need one; one autocommit statement on SQLite, which is its own
-    snapshot and must not hold the write lock.
+    `scan_sessions` on aiosqlite's threads so as not to stall other requests (on PostgreSQL
+    they are the read sessions). A long read that must see one snapshot (the export) uses
+    `snapshot_sessions`: a transaction on PostgreSQL, where server-side cursors need one; one
+    autocommit statement on SQLite, which is its own snapshot and must not hold the write
+    lock. The hot reads of every request (token, customer by id) skip the ORM: `raw_reads`
+    lends a driver connection of the read engine (see kit/raw_sql.py).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -95,8 +98,11 @@ class Database:
         self.write_sessions: SessionFactory = async_sessionmaker(
             self.engines[1], expire_on_commit=False
         )
-        self.scan_sessions: SessionFactory | None = None
+        self.scan_sessions = self.read_sessions
         self.snapshot_sessions = self.write_sessions
+        self.raw_reads: Callable[[], AbstractAsyncContextManager[RawConnection]] = lambda: (
+            raw_connection(self.engines[0])
+        )
         if settings.is_sqlite:
             self.engines.append(create_engine(settings, autocommit=True))
             self.scan_sessions = async_sessionmaker(self.engines[2], expire_on_commit=False)
@@ -115,39 +121,44 @@ def get_database(request: Request) -> Database:
     return database
 
 
-REQUEST_SESSION = "session"
-"""Key in the ASGI scope state of the request's session, opened by the auth middleware."""
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's one session: committed after the handler, rolled back on any error.
-
-    The authentication middleware opened it (the token lookup is its first query) and closes
-    it after the response.
-    """
-    session: AsyncSession = request.scope["state"][REQUEST_SESSION]
-    try:
-        yield session
-    except BaseException:
-        await session.rollback()
-        raise
-    await session.commit()
+    """The request's session: committed after the handler, rolled back on any error."""
+    async with get_database(request).sessions_for(request.method)() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function")]
+"""The request's session. `scope="function"` commits before the response is sent, so that a
+2xx always means the change is durable, and a failed commit is an error response."""
 
 
 async def get_scan_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for reads that may scan many rows: off the event loop's thread on SQLite,
-    the request's own session on PostgreSQL."""
-    database = get_database(request)
-    if database.scan_sessions is None:
-        yield request.scope["state"][REQUEST_SESSION]
-        return
-    async with database.scan_sessions() as session:
+    """A session for reads that may scan many rows: off the event loop's thread on SQLite."""
+    async with get_database(request).scan_sessions() as session:
         yield session
 
 
 ScanSessionDependency = Annotated[AsyncSession, Depends(get_scan_session, scope="function")]
-"""The request's session. `scope="function"` commits before the response is sent, so that a
-2xx always means the change is durable, and a failed commit is an error response."""
+
+
+RAW_CONNECTION = "raw_connection"
+"""Key in the ASGI scope state of the driver connection that resolved the request's token."""
+
+
+async def get_raw_connection(request: Request) -> AsyncIterator[RawConnection]:
+    """A driver connection for the request's hot reads (see kit/raw_sql.py): the one that
+    resolved its token, if it had one."""
+    connection: RawConnection | None = request.scope.get("state", {}).get(RAW_CONNECTION)
+    if connection is not None:
+        yield connection
+        return
+    async with get_database(request).raw_reads() as connection:
+        yield connection
+
+
+RawConnectionDependency = Annotated[RawConnection, Depends(get_raw_connection, scope="function")]

@@ -26,6 +26,32 @@ class TestGetCustomer:
         assert response.status_code == 200
         assert response.json()["id"] == str(customer.id)
 
+    async def test_same_document_as_list_and_create(
+        self, client: httpx.AsyncClient, headers: dict[str, str]
+    ) -> None:
+        # Reads by id skip the ORM and FastAPI's serializer (kit/raw_sql.py): every field must
+        # still come out as the other operations render it.
+        body = {
+            "email": "Ünïcode.Person@Example.com",
+            "external_id": "ext-ü-1",
+            "name": "Zoë «quoted» \\ name",
+            "metadata": {"b": 1.5, "a": "x", "n": -3, "t": True},
+            "billing_address": {"country": "FR", "line1": "1 rue", "city": "Paris"},
+            "tax_id": ["FR40303265045", "eu_vat"],
+        }
+        created = await client.post("/v1/customers/", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        customer_id, external_id = created.json()["id"], body["external_id"]
+        listed = await client.get("/v1/customers/", params={"query": "ext-ü"}, headers=headers)
+        by_id = await client.get(f"/v1/customers/{customer_id}", headers=headers)
+        by_external_id = await client.get(
+            f"/v1/customers/external/{external_id}", headers=headers
+        )
+        assert by_id.headers["content-type"] == "application/json"
+        assert by_id.json() == by_external_id.json() == listed.json()["items"][0]
+        assert by_id.json() == created.json()
+        assert list(by_id.json()) == list(created.json())
+
     @pytest.mark.parametrize(
         "form", [str.upper, lambda s: s.replace("-", ""), lambda s: f"{{{s}}}"]
     )

@@ -3,7 +3,7 @@
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from polar_customers.auth.principal import resolve_token
-from polar_customers.db import REQUEST_SESSION, Database
+from polar_customers.db import RAW_CONNECTION, Database
 from polar_customers.errors import InvalidToken
 
 
@@ -23,8 +23,8 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class AuthenticationMiddleware:
-    """Opens the request's database session, and puts the token's subject in
-    `scope["state"]["auth_subject"]` (None when anonymous)."""
+    """Puts the token's subject in `scope["state"]["auth_subject"]` (None when anonymous),
+    and the connection that found it in `scope["state"][RAW_CONNECTION]`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,16 +34,18 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         app_state = scope["app"].state
+        token = bearer_token(scope)
+        if token is None:
+            scope.setdefault("state", {})["auth_subject"] = None
+            await self.app(scope, receive, send)
+            return
         database: Database = app_state.database
-        async with database.sessions_for(scope["method"])() as session:
-            subject = None
-            token = bearer_token(scope)
-            if token is not None:
-                subject = await resolve_token(session, token, key=app_state.token_key)
-                if subject is None:
-                    await InvalidToken().to_response()(scope, receive, send)
-                    return
+        # The request's hot reads reuse this connection (see db.get_raw_connection).
+        async with database.raw_reads() as connection:
+            subject = await resolve_token(connection, token, key=app_state.token_key)
+            if subject is None:
+                await InvalidToken().to_response()(scope, receive, send)
+                return
             state = scope.setdefault("state", {})
-            state["auth_subject"] = subject
-            state[REQUEST_SESSION] = session
+            state["auth_subject"], state[RAW_CONNECTION] = subject, connection
             await self.app(scope, receive, send)

@@ -1,16 +1,17 @@
 """SQL for resolving tokens and memberships.
 
-The token lookups run on every request, so their statements are built once, with bound
-parameters, and read plain columns rather than ORM objects.
+The token lookups run on every request, so they are raw queries (kit/raw_sql.py): built
+once, with bound parameters, run on the driver connection.
 """
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, or_, select
 
+from polar_customers.kit.raw_sql import RawConnection, RawQuery
 from polar_customers.models import (
     Organization,
     OrganizationAccessToken,
@@ -19,7 +20,7 @@ from polar_customers.models import (
     UserOrganization,
 )
 
-_ORGANIZATION_TOKEN = (
+_ORGANIZATION_TOKEN = RawQuery(
     select(OrganizationAccessToken.organization_id, OrganizationAccessToken.scope)
     .join(Organization, Organization.id == OrganizationAccessToken.organization_id)
     .where(
@@ -33,7 +34,7 @@ _ORGANIZATION_TOKEN = (
         Organization.blocked_at.is_(None),
     )
 )
-_PERSONAL_TOKEN = (
+_PERSONAL_TOKEN = RawQuery(
     select(PersonalAccessToken.user_id, PersonalAccessToken.scope)
     .join(User, User.id == PersonalAccessToken.user_id)
     .where(
@@ -46,31 +47,31 @@ _PERSONAL_TOKEN = (
         User.deleted_at.is_(None),
     )
 )
-_MEMBER_ORGANIZATIONS = select(UserOrganization.organization_id).where(
-    UserOrganization.user_id == bindparam("user_id"), UserOrganization.deleted_at.is_(None)
+_MEMBER_ORGANIZATIONS = RawQuery(
+    select(UserOrganization.organization_id).where(
+        UserOrganization.user_id == bindparam("user_id"), UserOrganization.deleted_at.is_(None)
+    )
 )
 
 
 async def get_live_organization_token(
-    session: AsyncSession, *, token_hash: str, now: datetime
-) -> Row[tuple[uuid.UUID, str]] | None:
+    connection: RawConnection, *, token_hash: str, now: datetime
+) -> tuple[Any, ...] | None:
     """`(organization_id, scope)` of the usable organization token with this hash: not
     expired, revoked, nor of a deleted or blocked organization."""
-    result = await session.execute(_ORGANIZATION_TOKEN, {"token_hash": token_hash, "now": now})
-    return result.first()
+    return await connection.fetch_one(_ORGANIZATION_TOKEN, token_hash=token_hash, now=now)
 
 
 async def get_live_personal_token(
-    session: AsyncSession, *, token_hash: str, now: datetime
-) -> Row[tuple[uuid.UUID, str]] | None:
+    connection: RawConnection, *, token_hash: str, now: datetime
+) -> tuple[Any, ...] | None:
     """`(user_id, scope)` of the usable personal token with this hash: not expired, revoked,
     nor of a deleted user."""
-    result = await session.execute(_PERSONAL_TOKEN, {"token_hash": token_hash, "now": now})
-    return result.first()
+    return await connection.fetch_one(_PERSONAL_TOKEN, token_hash=token_hash, now=now)
 
 
 async def list_member_organization_ids(
-    session: AsyncSession, *, user_id: uuid.UUID
+    connection: RawConnection, *, user_id: uuid.UUID
 ) -> Sequence[uuid.UUID]:
     """Organizations where the user has an active membership."""
-    return (await session.scalars(_MEMBER_ORGANIZATIONS, {"user_id": user_id})).all()
+    return [row[0] for row in await connection.fetch(_MEMBER_ORGANIZATIONS, user_id=user_id)]

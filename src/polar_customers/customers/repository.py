@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from polar_customers.kit.metadata import metadata_matches
 from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.raw_sql import RawConnection, RawQuery
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.models import Customer
@@ -187,6 +188,51 @@ async def list_by_external_id(
     statement = _BY_EXTERNAL_ID[len(organization_ids) != 1, lock]
     parameters = {**_tenant_parameters(organization_ids), "external_id": external_id}
     return (await session.scalars(statement, parameters)).all()
+
+
+_LIVE_IN_ORGANIZATION = (
+    Customer.organization_id == bindparam("organization_id"),
+    Customer.deleted_at.is_(None),
+)
+_RAW_COLUMNS = tuple(Customer.__table__.columns)
+_RAW_NAMES = tuple(column.key for column in _RAW_COLUMNS)
+_RAW_BY_ID = RawQuery(
+    select(*_RAW_COLUMNS).where(*_LIVE_IN_ORGANIZATION, Customer.id == bindparam("id"))
+)
+_RAW_BY_EXTERNAL_ID = RawQuery(
+    select(*_RAW_COLUMNS).where(
+        *_LIVE_IN_ORGANIZATION, Customer.external_id == bindparam("external_id")
+    )
+)
+
+
+async def read_by_id(
+    connection: RawConnection, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The live customer with this id, as column values, without the ORM (for responses
+    only). One query per organization: each stays within one shard when sharded by it."""
+    for organization_id in organization_ids:
+        row = await connection.fetch_one(_RAW_BY_ID, organization_id=organization_id, id=id)
+        if row is not None:
+            return dict(zip(_RAW_NAMES, row, strict=True))
+    return None
+
+
+async def read_by_external_id(
+    connection: RawConnection, organization_ids: Sequence[uuid.UUID], external_id: str
+) -> list[dict[str, Any]]:
+    """Like `list_by_external_id`, as column values, without the ORM (for responses only)."""
+    found: list[dict[str, Any]] = []
+    if not is_storable(external_id):
+        return found
+    for organization_id in organization_ids:
+        rows = await connection.fetch(
+            _RAW_BY_EXTERNAL_ID, organization_id=organization_id, external_id=external_id
+        )
+        found += (dict(zip(_RAW_NAMES, row, strict=True)) for row in rows)
+        if len(found) > 1:
+            break
+    return found
 
 
 async def email_taken(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:

@@ -76,6 +76,10 @@ class InlineConnection:
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
         return InlineCursor(self._conn.execute(sql, parameters))
 
+    def fetch_now(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Every row of one statement, synchronously (see kit/raw_sql.py)."""
+        return self._conn.execute(sql, parameters).fetchall()
+
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
