@@ -68,9 +68,9 @@ def csv_row(row: Row[Any]) -> list[str]:
     Tax ID is the Python list repr. Unpacked by position: this runs once per exported row."""
     id, external_id, created_at, email, name, tax_value, tax_format, *address, metadata = row
     return [
-        str(id),
+        id,
         external_id or "",
-        created_at.isoformat(),
+        created_at,
         email,
         name or "",
         repr([tax_value, tax_format]) if tax_value is not None else "",

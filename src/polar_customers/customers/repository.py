@@ -24,6 +24,7 @@ from polar_customers.kit.pagination import PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, RawQuery
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.sql_text import isoformat_utc, uuid_text
 from polar_customers.models import Customer
 
 _SORT_COLUMNS: dict[str, Any] = {
@@ -267,9 +268,9 @@ CUSTOMER_COLUMNS = (
 )
 """Every column a `Customer` response needs, as plain row values."""
 CSV_COLUMNS = (
-    Customer.id,
+    uuid_text(Customer.id).label("id"),
     Customer.external_id,
-    Customer.created_at,
+    isoformat_utc(Customer.created_at).label("created_at"),
     Customer.email,
     Customer.name,
     _TAX_ID[0].as_string().label("tax_id_value"),
@@ -280,8 +281,8 @@ CSV_COLUMNS = (
     ),
     cast(Customer.user_metadata, String).label("metadata_json"),
 )
-"""The export's cells, extracted from the JSON documents by the database (much faster than
-decoding them in Python); metadata comes as the stored JSON text."""
+"""The export's cells as text, formatted and extracted from the JSON documents by the
+database (much faster than converting them in Python); metadata comes as the stored JSON."""
 
 
 async def stream_rows(
