@@ -1,9 +1,10 @@
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, MetaData, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from polar_customers.kit.db_types import UTCDateTime
 from polar_customers.kit.time import utc_now
@@ -41,3 +42,25 @@ class RecordModel(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     modified_at: Mapped[datetime | None] = mapped_column(default=None, onupdate=utc_now)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class TenantMixin:
+    """A row of one organization. `organization_id` is the column the tables are sharded by
+    (Citus): NOT NULL, indexed, and part of every unique constraint of the table."""
+
+    @declared_attr
+    def organization_id(cls) -> Mapped[uuid.UUID]:
+        return mapped_column(
+            ForeignKey("organizations.id", ondelete="cascade"), index=True, nullable=False
+        )
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values` (named `<table>_<column>_check`)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+def currency_code(column: str = "currency") -> CheckConstraint:
+    """A CHECK that `column` is a three-letter, lower-case currency code."""
+    return CheckConstraint(f"length({column}) = 3 AND {column} = lower({column})", name=column)

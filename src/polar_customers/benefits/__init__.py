@@ -1,0 +1,1 @@
+"""Benefits and their grants to customers."""

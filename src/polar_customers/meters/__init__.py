@@ -1,0 +1,1 @@
+"""Meters and the running totals of each customer."""

@@ -1,0 +1,30 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polar_customers.kit.db_types import JSONDocument
+from polar_customers.models.base import RecordModel, TenantMixin
+
+
+class BenefitGrant(TenantMixin, RecordModel):
+    """A benefit given to a customer. Granted while `granted_at` is set; revoking it clears
+    `granted_at` and sets `revoked_at`."""
+
+    __tablename__ = "benefit_grants"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="cascade"), index=True
+    )
+    benefit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("benefits.id", ondelete="cascade"))
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="cascade"), default=None
+    )
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="cascade"), default=None
+    )
+    granted_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)

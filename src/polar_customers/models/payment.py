@@ -1,0 +1,31 @@
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polar_customers.models.base import RecordModel, TenantMixin, currency_code, one_of
+
+
+class PaymentStatus(StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Payment(TenantMixin, RecordModel):
+    """Money received (or attempted) for an order or a checkout, in cents."""
+
+    __tablename__ = "payments"
+
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="set null"), index=True, default=None
+    )
+    checkout_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("checkouts.id", ondelete="set null"), index=True, default=None
+    )
+    status: Mapped[str] = mapped_column(String)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    __table_args__ = (one_of("status", PaymentStatus), currency_code())

@@ -1,0 +1,62 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polar_customers.kit.db_types import JSONDocument
+from polar_customers.models.base import RecordModel, TenantMixin, currency_code, one_of
+
+
+class SubscriptionStatus(StrEnum):
+    incomplete = "incomplete"
+    incomplete_expired = "incomplete_expired"
+    trialing = "trialing"
+    active = "active"
+    past_due = "past_due"
+    canceled = "canceled"
+    unpaid = "unpaid"
+
+
+class SubscriptionRecurringInterval(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+class Subscription(TenantMixin, RecordModel):
+    """A customer's recurring purchase of a product. Its prices are `SubscriptionPrice` rows,
+    its usage `SubscriptionMeter` rows."""
+
+    __tablename__ = "subscriptions"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="cascade"), index=True
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="cascade"))
+    # Discounts are not stored by this server; the id is kept as the caller gave it.
+    discount_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    status: Mapped[str] = mapped_column(String)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    recurring_interval: Mapped[str] = mapped_column(String)
+    current_period_start: Mapped[datetime]
+    current_period_end: Mapped[datetime | None] = mapped_column(default=None)
+    trial_start: Mapped[datetime | None] = mapped_column(default=None)
+    trial_end: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    canceled_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    custom_field_data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+    __table_args__ = (
+        one_of("status", SubscriptionStatus),
+        one_of("recurring_interval", SubscriptionRecurringInterval),
+        currency_code(),
+    )

@@ -1,0 +1,1 @@
+"""Orders, payments and checkouts: what a customer balance sums."""

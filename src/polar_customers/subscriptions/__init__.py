@@ -1,0 +1,1 @@
+"""Subscriptions: what customer state lists, and what deleting a customer cancels."""
