@@ -1,14 +1,34 @@
-"""Plain keyword-only factories that write rows through the real services."""
+"""Plain keyword-only factories that write rows through the real services, or directly for
+the entities no operation writes (subscriptions, benefits, meters, orders...)."""
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.auth import service as auth_service
 from polar_customers.auth.scopes import Scope
-from polar_customers.models import Customer, Organization, User
+from polar_customers.kit.time import utc_now
+from polar_customers.models import (
+    Base,
+    Benefit,
+    BenefitGrant,
+    Checkout,
+    Customer,
+    CustomerMeter,
+    Meter,
+    Order,
+    Organization,
+    Payment,
+    Product,
+    ProductPrice,
+    Subscription,
+    SubscriptionMeter,
+    SubscriptionPrice,
+    User,
+)
 from polar_customers.organizations import service as organizations_service
 
 TEST_SECRET = "test-secret-not-for-production"
@@ -90,3 +110,223 @@ async def create_customer(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# Entities behind customer state and balance ------------------------------------------------
+
+Row = TypeVar("Row", bound=Base)
+
+
+async def _add(session: AsyncSession, row: Row) -> Row:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def create_product(
+    session: AsyncSession, *, organization: Organization, name: str = "Pro"
+) -> Product:
+    return await _add(session, Product(organization_id=organization.id, name=name))
+
+
+async def create_product_price(session: AsyncSession, *, product: Product) -> ProductPrice:
+    return await _add(
+        session, ProductPrice(organization_id=product.organization_id, product_id=product.id)
+    )
+
+
+async def create_subscription(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    product: Product | None = None,
+    prices: Sequence[ProductPrice] | None = None,
+    status: str = "active",
+    amount: int = 1000,
+    currency: str = "usd",
+    recurring_interval: str = "month",
+    **fields: Any,
+) -> Subscription:
+    """A subscription of `customer` to `prices` in this order (by default, one new price of
+    `product`, itself new by default)."""
+    organization_id = customer.organization_id
+    if product is None:
+        product = await _add(session, Product(organization_id=organization_id, name="Pro"))
+    if prices is None:
+        prices = [await create_product_price(session, product=product)]
+    start = utc_now()
+    fields.setdefault("current_period_start", start)
+    fields.setdefault("current_period_end", start + timedelta(days=30))
+    subscription = await _add(
+        session,
+        Subscription(
+            organization_id=organization_id,
+            customer_id=customer.id,
+            product_id=product.id,
+            status=status,
+            amount=amount,
+            currency=currency,
+            recurring_interval=recurring_interval,
+            **fields,
+        ),
+    )
+    for position, price in enumerate(prices):
+        session.add(
+            SubscriptionPrice(
+                organization_id=organization_id,
+                subscription_id=subscription.id,
+                product_price_id=price.id,
+                position=position,
+            )
+        )
+    await session.flush()
+    return subscription
+
+
+async def create_meter(
+    session: AsyncSession, *, organization: Organization, name: str = "API calls"
+) -> Meter:
+    return await _add(session, Meter(organization_id=organization.id, name=name))
+
+
+async def create_subscription_meter(
+    session: AsyncSession,
+    *,
+    subscription: Subscription,
+    meter: Meter,
+    consumed_units: float = 0,
+    credited_units: int = 0,
+    amount: int = 0,
+    **fields: Any,
+) -> SubscriptionMeter:
+    return await _add(
+        session,
+        SubscriptionMeter(
+            organization_id=subscription.organization_id,
+            subscription_id=subscription.id,
+            meter_id=meter.id,
+            consumed_units=consumed_units,
+            credited_units=credited_units,
+            amount=amount,
+            **fields,
+        ),
+    )
+
+
+async def create_customer_meter(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    meter: Meter,
+    consumed_units: float = 0,
+    credited_units: int = 0,
+    **fields: Any,
+) -> CustomerMeter:
+    return await _add(
+        session,
+        CustomerMeter(
+            organization_id=customer.organization_id,
+            customer_id=customer.id,
+            meter_id=meter.id,
+            consumed_units=consumed_units,
+            credited_units=credited_units,
+            balance=credited_units - consumed_units,
+            **fields,
+        ),
+    )
+
+
+async def create_benefit(
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    type: str = "custom",
+    metadata: dict[str, Any] | None = None,
+) -> Benefit:
+    return await _add(
+        session,
+        Benefit(
+            organization_id=organization.id,
+            type=type,
+            description=f"A {type} benefit",
+            user_metadata=metadata or {},
+        ),
+    )
+
+
+async def create_benefit_grant(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    benefit: Benefit,
+    properties: dict[str, Any] | None = None,
+    granted: bool = True,
+    **fields: Any,
+) -> BenefitGrant:
+    """A grant of `benefit` to `customer`: granted now, or never granted (`granted=False`)."""
+    return await _add(
+        session,
+        BenefitGrant(
+            organization_id=customer.organization_id,
+            customer_id=customer.id,
+            benefit_id=benefit.id,
+            properties=properties or {},
+            granted_at=utc_now() if granted else None,
+            **fields,
+        ),
+    )
+
+
+async def create_checkout(
+    session: AsyncSession, *, organization: Organization, customer: Customer | None = None
+) -> Checkout:
+    customer_id = None if customer is None else customer.id
+    return await _add(session, Checkout(organization_id=organization.id, customer_id=customer_id))
+
+
+async def create_order(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    status: str = "paid",
+    subtotal_amount: int = 1000,
+    currency: str = "usd",
+    checkout: Checkout | None = None,
+    **fields: Any,
+) -> Order:
+    """An order of `customer`; discount, tax and refunds are 0 unless given."""
+    return await _add(
+        session,
+        Order(
+            organization_id=customer.organization_id,
+            customer_id=customer.id,
+            checkout_id=None if checkout is None else checkout.id,
+            status=status,
+            subtotal_amount=subtotal_amount,
+            currency=currency,
+            **fields,
+        ),
+    )
+
+
+async def create_payment(
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    amount: int,
+    order: Order | None = None,
+    checkout: Checkout | None = None,
+    status: str = "succeeded",
+    currency: str = "usd",
+) -> Payment:
+    return await _add(
+        session,
+        Payment(
+            organization_id=organization.id,
+            order_id=None if order is None else order.id,
+            checkout_id=None if checkout is None else checkout.id,
+            status=status,
+            amount=amount,
+            currency=currency,
+        ),
+    )

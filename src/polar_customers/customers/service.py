@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.auth.principal import Principal
+from polar_customers.benefits import repository as benefits_repository
 from polar_customers.customers import repository
 from polar_customers.customers.schemas import (
     CustomerCreate,
@@ -25,6 +26,7 @@ from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.time import utc_now
 from polar_customers.models import Customer
 from polar_customers.models.customer import EMAIL_UNIQUE_INDEX, EXTERNAL_ID_UNIQUE_CONSTRAINT
+from polar_customers.subscriptions import repository as subscriptions_repository
 
 EMAIL_TAKEN = "A customer with this email address already exists."
 EXTERNAL_ID_TAKEN = "A customer with this external ID already exists."
@@ -220,9 +222,14 @@ async def update_customer(
 
 
 async def delete_customer(session: AsyncSession, customer: Customer) -> None:
-    """Soft delete: keep the row for history, free its external id for re-use."""
+    """Soft delete: keep the row for history, free its external id for re-use. Its active
+    and trialing subscriptions end and its benefits are revoked at once, in the same
+    transaction (decision D8)."""
     now = utc_now()
     customer.deleted_at = now
     customer.modified_at = now
     customer.external_id = None
     await session.flush()
+    organization_id = customer.organization_id
+    await subscriptions_repository.cancel_active(session, organization_id, customer.id, now=now)
+    await benefits_repository.revoke_granted(session, organization_id, customer.id, now=now)
