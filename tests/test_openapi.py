@@ -25,7 +25,7 @@ from polar_customers.config import Settings
 SNAPSHOT = Path(__file__).resolve().parent / "openapi.snapshot.json"
 UPDATE_SNAPSHOT = os.environ.get("POLAR_CUSTOMERS_UPDATE_SNAPSHOT") == "1"
 
-# (method, path) -> operationId, as in Polar's document (the nine operations served here).
+# (method, path) -> operationId, as in Polar's document (the twelve customer operations).
 POLAR_OPERATIONS: dict[tuple[str, str], str] = {
     ("get", "/v1/customers/"): "customers:list",
     ("post", "/v1/customers/"): "customers:create",
@@ -36,30 +36,78 @@ POLAR_OPERATIONS: dict[tuple[str, str], str] = {
     ("get", "/v1/customers/external/{external_id}"): "customers:get_external",
     ("patch", "/v1/customers/external/{external_id}"): "customers:update_external",
     ("delete", "/v1/customers/external/{external_id}"): "customers:delete_external",
+    ("get", "/v1/customers/{id}/state"): "customers:get_state",
+    ("get", "/v1/customers/external/{external_id}/state"): "customers:get_state_external",
+    ("get", "/v1/customers/{id}/balance"): "customers:get_balance",
 }
 
 _ADDRESS_PROPERTIES = frozenset({"city", "country", "line1", "line2", "postal_code", "state"})
 _CUSTOMER_INPUT_PROPERTIES = frozenset({"billing_address", "email", "metadata", "name", "tax_id"})
+_CUSTOMER_PROPERTIES = frozenset(
+    {
+        "avatar_url",
+        "billing_address",
+        "created_at",
+        "deleted_at",
+        "email",
+        "email_verified",
+        "external_id",
+        "id",
+        "metadata",
+        "modified_at",
+        "name",
+        "organization_id",
+        "tax_id",
+    }
+)
+_STATE_LISTS = frozenset({"active_subscriptions", "granted_benefits", "active_meters"})
+# Without `price_id`: Polar sends it but leaves it out of its document.
+_STATE_SUBSCRIPTION_PROPERTIES = frozenset(
+    {
+        "id",
+        "created_at",
+        "modified_at",
+        "custom_field_data",
+        "metadata",
+        "status",
+        "amount",
+        "currency",
+        "recurring_interval",
+        "current_period_start",
+        "current_period_end",
+        "trial_start",
+        "trial_end",
+        "cancel_at_period_end",
+        "canceled_at",
+        "started_at",
+        "ends_at",
+        "product_id",
+        "discount_id",
+        "meters",
+    }
+)
+_STATE_SUBSCRIPTION_METER_PROPERTIES = frozenset(
+    {"created_at", "modified_at", "id", "consumed_units", "credited_units", "amount", "meter_id"}
+)
+_STATE_GRANT_PROPERTIES = frozenset(
+    {
+        "id",
+        "created_at",
+        "modified_at",
+        "granted_at",
+        "benefit_id",
+        "benefit_type",
+        "benefit_metadata",
+        "properties",
+    }
+)
+_STATE_METER_PROPERTIES = frozenset(
+    {"id", "created_at", "modified_at", "meter_id", "consumed_units", "credited_units", "balance"}
+)
 
 # Component name -> its property names in Polar's document (empty for non-object schemas).
 POLAR_COMPONENT_PROPERTIES: dict[str, frozenset[str]] = {
-    "Customer": frozenset(
-        {
-            "avatar_url",
-            "billing_address",
-            "created_at",
-            "deleted_at",
-            "email",
-            "email_verified",
-            "external_id",
-            "id",
-            "metadata",
-            "modified_at",
-            "name",
-            "organization_id",
-            "tax_id",
-        }
-    ),
+    "Customer": _CUSTOMER_PROPERTIES,
     "CustomerCreate": _CUSTOMER_INPUT_PROPERTIES | {"external_id", "organization_id"},
     "CustomerUpdate": _CUSTOMER_INPUT_PROPERTIES | {"external_id"},
     "CustomerUpdateExternalID": _CUSTOMER_INPUT_PROPERTIES,
@@ -72,6 +120,29 @@ POLAR_COMPONENT_PROPERTIES: dict[str, frozenset[str]] = {
     "MetadataQuery": frozenset(),
     "CustomerSortProperty": frozenset(),
     "TaxIDFormat": frozenset(),
+    "CustomerState": _CUSTOMER_PROPERTIES | _STATE_LISTS,
+    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES,
+    "CustomerStateSubscriptionMeter": _STATE_SUBSCRIPTION_METER_PROPERTIES,
+    "CustomerStateBenefitGrant": _STATE_GRANT_PROPERTIES,
+    "CustomerStateMeter": _STATE_METER_PROPERTIES,
+    "CustomerBalance": frozenset({"balance", "currency"}),
+    "BenefitGrantDiscordProperties": frozenset(
+        {"account_id", "guild_id", "role_id", "granted_account_id"}
+    ),
+    "BenefitGrantGitHubRepositoryProperties": frozenset(
+        {
+            "account_id",
+            "repository_owner",
+            "repository_name",
+            "permission",
+            "granted_account_id",
+        }
+    ),
+    "BenefitGrantDownloadablesProperties": frozenset({"files"}),
+    "BenefitGrantLicenseKeysProperties": frozenset({"license_key_id", "display_key"}),
+    "BenefitGrantCustomProperties": frozenset(),
+    "BenefitType": frozenset(),
+    "SubscriptionRecurringInterval": frozenset(),
 }
 
 # Component name -> its `required` list in Polar's document (absent means none).
@@ -83,6 +154,13 @@ POLAR_COMPONENT_REQUIRED: dict[str, frozenset[str]] = {
     "AddressInput": frozenset({"country"}),
     "Pagination": frozenset({"max_page", "total_count"}),
     "ResourceNotFound": frozenset({"detail", "error"}),
+    "CustomerState": _CUSTOMER_PROPERTIES | _STATE_LISTS,
+    # `custom_field_data` has a default: not required.
+    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES - {"custom_field_data"},
+    "CustomerStateSubscriptionMeter": _STATE_SUBSCRIPTION_METER_PROPERTIES,
+    "CustomerStateBenefitGrant": _STATE_GRANT_PROPERTIES,
+    "CustomerStateMeter": _STATE_METER_PROPERTIES,
+    "CustomerBalance": frozenset({"balance", "currency"}),
 }
 
 POLAR_SORT_PROPERTIES = ["created_at", "-created_at", "email", "-email", "name", "-name"]
@@ -282,6 +360,33 @@ def test_tax_id_format_enum(document: dict[str, Any]) -> None:
     assert schema["enum"] == POLAR_TAX_ID_FORMATS
 
 
+def test_benefit_type_enum(document: dict[str, Any]) -> None:
+    assert _schemas(document)["BenefitType"]["enum"] == [
+        "custom",
+        "discord",
+        "github_repository",
+        "downloadables",
+        "license_keys",
+        "meter_credit",
+    ]
+
+
+def test_recurring_interval_enum(document: dict[str, Any]) -> None:
+    schema = _schemas(document)["SubscriptionRecurringInterval"]
+    assert schema["enum"] == ["day", "week", "month", "year"]
+
+
+def test_grant_properties_union_in_polar_order(document: dict[str, Any]) -> None:
+    properties = _schemas(document)["CustomerStateBenefitGrant"]["properties"]["properties"]
+    assert [member["$ref"].rsplit("/", 1)[1] for member in properties["anyOf"]] == [
+        "BenefitGrantDiscordProperties",
+        "BenefitGrantGitHubRepositoryProperties",
+        "BenefitGrantDownloadablesProperties",
+        "BenefitGrantLicenseKeysProperties",
+        "BenefitGrantCustomProperties",
+    ]
+
+
 def test_metadata_query_schema(document: dict[str, Any]) -> None:
     assert _schemas(document)["MetadataQuery"] == POLAR_METADATA_QUERY
 
@@ -311,7 +416,13 @@ def test_list_parameters_match_polar(document: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/v1/customers/{id}", "id"), ("/v1/customers/external/{external_id}", "external_id")],
+    [
+        ("/v1/customers/{id}", "id"),
+        ("/v1/customers/external/{external_id}", "external_id"),
+        ("/v1/customers/{id}/state", "id"),
+        ("/v1/customers/external/{external_id}/state", "external_id"),
+        ("/v1/customers/{id}/balance", "id"),
+    ],
 )
 def test_path_parameters(document: dict[str, Any], path: str, name: str) -> None:
     for operation in document["paths"][path].values():

@@ -6,7 +6,9 @@ application built with `create_app(settings)` over the run's committed database.
 must not be a 5xx, must use a documented status code and content type, and must match its
 documented schema and headers.
 
-An organization, its read+write token and a few customers are committed first. Dictionaries
+An organization, its read+write token and a few customers are committed first, one of them
+with subscriptions, benefit grants, meters, orders and payments (so that state and balance
+responses carry every nested schema). Dictionaries
 steer some generated IDs, external IDs, emails and organization IDs to those rows, so that
 lookups, updates and uniqueness checks sometimes hit real data. Deletes only ever get the
 customers kept for them, so the other operations keep finding theirs.
@@ -28,10 +30,12 @@ import pytest
 import schemathesis
 from schemathesis import Case
 from schemathesis.python import asgi
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.app import create_app
 from polar_customers.config import Settings
 from polar_customers.db import Database
+from polar_customers.models import Customer, Organization
 from tests import factories
 
 SEED = 20251005
@@ -60,6 +64,41 @@ class Seeded:
     deletable_external_ids: list[str]
 
 
+async def _seed_state(
+    session: AsyncSession, organization: Organization, customer: Customer
+) -> None:
+    """What a customer's state and balance show: one of each kind of row."""
+    subscription = await factories.create_subscription(
+        session, customer=customer, status="trialing", custom_field_data={"size": 3}
+    )
+    meter = await factories.create_meter(session, organization=organization)
+    await factories.create_subscription_meter(
+        session, subscription=subscription, meter=meter, consumed_units=2.5, credited_units=10
+    )
+    await factories.create_customer_meter(
+        session, customer=customer, meter=meter, consumed_units=2.5, credited_units=10
+    )
+    grants: list[tuple[str, dict[str, Any]]] = [
+        ("license_keys", {"license_key_id": "lk_1", "display_key": "****-ABCD"}),
+        ("github_repository", {"repository_owner": "o", "permission": "admin"}),
+        ("meter_credit", {"last_credited_units": 10}),
+    ]
+    for benefit_type, properties in grants:
+        benefit = await factories.create_benefit(
+            session, organization=organization, type=benefit_type, metadata={"k": 1}
+        )
+        await factories.create_benefit_grant(
+            session, customer=customer, benefit=benefit, properties=properties
+        )
+    checkout = await factories.create_checkout(
+        session, organization=organization, customer=customer
+    )
+    order = await factories.create_order(session, customer=customer, checkout=checkout)
+    await factories.create_payment(
+        session, organization=organization, order=order, checkout=checkout, amount=400
+    )
+
+
 @pytest.fixture(scope="module")
 async def seeded(settings: Settings) -> Seeded:
     database = Database(settings)
@@ -77,6 +116,7 @@ async def seeded(settings: Settings) -> Seeded:
                 )
                 for index in range(4)
             ]
+            await _seed_state(session, organization, kept[0])
             doomed = [
                 await factories.create_customer(
                     session,

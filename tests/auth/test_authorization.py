@@ -28,6 +28,9 @@ READS = [
     ("GET", "/v1/customers/export"),
     ("GET", f"/v1/customers/{ID}"),
     ("GET", "/v1/customers/external/usr_1"),
+    ("GET", f"/v1/customers/{ID}/state"),
+    ("GET", "/v1/customers/external/usr_1/state"),
+    ("GET", f"/v1/customers/{ID}/balance"),
 ]
 WRITES = [
     ("POST", "/v1/customers/"),

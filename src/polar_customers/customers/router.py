@@ -10,11 +10,13 @@ from pydantic import UUID4
 
 from polar_customers.auth.principal import Principal, authorize
 from polar_customers.auth.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE
-from polar_customers.customers import export, service
+from polar_customers.customers import export, service, state
 from polar_customers.customers.schemas import (
     Customer,
+    CustomerBalance,
     CustomerCreate,
     CustomerSortProperty,
+    CustomerState,
     CustomerUpdate,
     CustomerUpdateExternalID,
 )
@@ -262,3 +264,62 @@ async def delete_customer_external(
     )
     await service.delete_customer(session, customer)
     return Response(status_code=204)
+
+
+_STATE_DESCRIPTION = (
+    "Get a customer state by ID.\n\nThe customer state includes information about\n"
+    "the customer's active subscriptions and benefits.\n\nIt's the ideal endpoint to use when "
+    "you need to get a full overview\nof a customer's status."
+)
+
+
+@router.get(
+    "/{id}/state",
+    summary="Get Customer State",
+    description=_STATE_DESCRIPTION + _READ_SCOPES,
+    operation_id="customers:get_state",
+    response_model=CustomerState,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def get_customer_state(id: CustomerID, principal: Reader, session: Session) -> CustomerState:
+    """Get a customer with its active subscriptions, granted benefits and meters, by ID."""
+    customer = await service.get_customer(session, principal, id=id)
+    return await state.get_customer_state(session, customer)
+
+
+@router.get(
+    "/external/{external_id}/state",
+    summary="Get Customer State by External ID",
+    description=_STATE_DESCRIPTION.replace("by ID.", "by external ID.") + _READ_SCOPES,
+    operation_id="customers:get_state_external",
+    response_model=CustomerState,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def get_customer_state_external(
+    external_id: ExternalID, principal: Reader, session: Session
+) -> CustomerState:
+    """Get a customer with its active subscriptions, granted benefits and meters, by the ID it
+    has in your system."""
+    customer = await service.get_customer_by_external_id(
+        session, principal, external_id=external_id
+    )
+    return await state.get_customer_state(session, customer)
+
+
+@router.get(
+    "/{id}/balance",
+    summary="Get Customer Balance",
+    description="Get customer balance information." + _READ_SCOPES,
+    operation_id="customers:get_balance",
+    response_model=CustomerBalance,
+    responses=_NOT_FOUND,
+    openapi_extra={"security": SECURITY},
+)
+async def get_customer_balance(
+    id: CustomerID, principal: Reader, session: Session
+) -> CustomerBalance:
+    """Get what a customer is owed or owes, by ID."""
+    customer = await service.get_customer(session, principal, id=id)
+    return await state.get_customer_balance(session, customer)
