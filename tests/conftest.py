@@ -21,7 +21,7 @@ from polar_customers import migrate
 from polar_customers.app import create_app
 from polar_customers.config import Settings
 from polar_customers.db import Database, create_engine
-from polar_customers.kit.raw_sql import RawConnection
+from polar_customers.kit.raw_sql import RawConnection, borrow
 from tests.factories import TEST_SECRET
 
 ENGINE = os.environ.get("POLAR_CUSTOMERS_TEST_ENGINE", "sqlite")
@@ -106,15 +106,13 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 
 @asynccontextmanager
 async def _lend(connection: AsyncConnection) -> AsyncIterator[RawConnection]:
-    pooled = await connection.get_raw_connection()
-    yield RawConnection(pooled.driver_connection, connection.dialect)
+    yield await borrow(connection)
 
 
 def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Make every session of the application one of the test's savepoint sessions, and its
     raw reads run on the test's connection."""
-    database.read_sessions = database.write_sessions = database.snapshot_sessions = sessions
-    database.scan_sessions = sessions
+    database.read_sessions = database.write_sessions = database.scan_sessions = sessions
     connection: AsyncConnection = sessions.kw["bind"]
     database.raw_reads = lambda: _lend(connection)
 

@@ -78,13 +78,11 @@ class Database:
 
     Requests that only read use autocommit sessions; requests that write use transactions
     (on SQLite, ones that take the write lock up front). On SQLite, the reads of a request run
-    inline on the event loop's thread, except those that may scan many rows (lists), which use
-    `scan_sessions` on aiosqlite's threads so as not to stall other requests (on PostgreSQL
-    they are the read sessions). A long read that must see one snapshot (the export) uses
-    `snapshot_sessions`: a transaction on PostgreSQL, where server-side cursors need one; one
-    autocommit statement on SQLite, which is its own snapshot and must not hold the write
-    lock. The hot reads of every request (token, customer by id) skip the ORM: `raw_reads`
-    lends a driver connection of the read engine (see kit/raw_sql.py).
+    inline on the event loop's thread, except those that may scan many rows (lists, export),
+    which use `scan_sessions` on aiosqlite's threads so as not to stall other requests (on
+    PostgreSQL they are the read sessions). The hot reads of every request (token, customer by
+    id) skip the ORM: `raw_reads` lends a driver connection of the read engine (see
+    kit/raw_sql.py).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -99,14 +97,12 @@ class Database:
             self.engines[1], expire_on_commit=False
         )
         self.scan_sessions = self.read_sessions
-        self.snapshot_sessions = self.write_sessions
         self.raw_reads: Callable[[], AbstractAsyncContextManager[RawConnection]] = lambda: (
             raw_connection(self.engines[0])
         )
         if settings.is_sqlite:
             self.engines.append(create_engine(settings, autocommit=True))
             self.scan_sessions = async_sessionmaker(self.engines[2], expire_on_commit=False)
-            self.snapshot_sessions = self.scan_sessions
 
     def sessions_for(self, method: str) -> SessionFactory:
         return self.read_sessions if method in READ_METHODS else self.write_sessions

@@ -44,9 +44,7 @@ class TestGetCustomer:
         customer_id, external_id = created.json()["id"], body["external_id"]
         listed = await client.get("/v1/customers/", params={"query": "ext-ü"}, headers=headers)
         by_id = await client.get(f"/v1/customers/{customer_id}", headers=headers)
-        by_external_id = await client.get(
-            f"/v1/customers/external/{external_id}", headers=headers
-        )
+        by_external_id = await client.get(f"/v1/customers/external/{external_id}", headers=headers)
         assert by_id.headers["content-type"] == "application/json"
         assert by_id.json() == by_external_id.json() == listed.json()["items"][0]
         assert by_id.json() == created.json()

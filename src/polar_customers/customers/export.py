@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Row
 
 from polar_customers.customers import repository
 from polar_customers.customers.schemas import Customer
 from polar_customers.db import SessionFactory
+from polar_customers.kit.raw_sql import borrow
+from polar_customers.kit.streams import read_ahead
 
 CSV_HEADER = (
     "ID",
@@ -63,7 +64,7 @@ def _metadata_cell(stored: str | None) -> str:
     return stored if stored.isascii() else json.dumps(json.loads(stored))
 
 
-def csv_row(row: Row[Any]) -> list[str]:
+def csv_row(row: Sequence[Any]) -> list[str]:
     """One customer (a row of `repository.CSV_COLUMNS`) as the cells of Polar's CSV export;
     Tax ID is the Python list repr. Unpacked by position: this runs once per exported row."""
     id, external_id, created_at, email, name, tax_value, tax_format, *address, metadata = row
@@ -83,15 +84,15 @@ async def _batches(
     sessions: SessionFactory,
     organization_ids: Sequence[uuid.UUID],
     filter_organization_ids: Sequence[uuid.UUID] | None,
-    columns: Sequence[Any] = repository.CUSTOMER_COLUMNS,
-) -> AsyncIterator[Sequence[Row[Any]]]:
+    *,
+    csv: bool,
+) -> AsyncIterator[list[Any]]:
     async with sessions() as session:
-        async for batch in repository.stream_rows(
-            session,
-            organization_ids,
-            filter_organization_ids=filter_organization_ids,
-            columns=columns,
-        ):
+        connection = await borrow(await session.connection())
+        rows = repository.stream_export(
+            connection, organization_ids, filter_organization_ids=filter_organization_ids, csv=csv
+        )
+        async for batch in read_ahead(rows):
             yield batch
 
 
@@ -104,8 +105,7 @@ async def stream_csv(
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
-    batches = _batches(sessions, organization_ids, filter_organization_ids, repository.CSV_COLUMNS)
-    async for batch in batches:
+    async for batch in _batches(sessions, organization_ids, filter_organization_ids, csv=True):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(csv_row(row) for row in batch)
@@ -119,8 +119,8 @@ async def stream_json(
 ) -> AsyncIterator[bytes]:
     yield b"["
     first = True
-    async for batch in _batches(sessions, organization_ids, filter_organization_ids):
-        customers = _customers_json.validate_python(batch, from_attributes=True)
+    async for batch in _batches(sessions, organization_ids, filter_organization_ids, csv=False):
+        customers = _customers_json.validate_python(batch)
         chunk = _customers_json.dump_json(customers)[1:-1]
         if chunk:
             yield chunk if first else b"," + chunk

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     String,
     bindparam,
@@ -195,13 +194,26 @@ _LIVE_IN_ORGANIZATION = (
     Customer.organization_id == bindparam("organization_id"),
     Customer.deleted_at.is_(None),
 )
-_RAW_COLUMNS = tuple(Customer.__table__.columns)
-_RAW_NAMES = tuple(column.key for column in _RAW_COLUMNS)
+CUSTOMER_COLUMNS = (
+    Customer.id,
+    Customer.created_at,
+    Customer.modified_at,
+    Customer.user_metadata,
+    Customer.external_id,
+    Customer.email,
+    Customer.email_verified,
+    Customer.name,
+    Customer.billing_address,
+    Customer.tax_id,
+    Customer.organization_id,
+    Customer.deleted_at,
+)
+"""Every column a `Customer` response needs, as plain row values."""
 _RAW_BY_ID = RawQuery(
-    select(*_RAW_COLUMNS).where(*_LIVE_IN_ORGANIZATION, Customer.id == bindparam("id"))
+    select(*CUSTOMER_COLUMNS).where(*_LIVE_IN_ORGANIZATION, Customer.id == bindparam("id"))
 )
 _RAW_BY_EXTERNAL_ID = RawQuery(
-    select(*_RAW_COLUMNS).where(
+    select(*CUSTOMER_COLUMNS).where(
         *_LIVE_IN_ORGANIZATION, Customer.external_id == bindparam("external_id")
     )
 )
@@ -213,9 +225,9 @@ async def read_by_id(
     """The live customer with this id, as column values, without the ORM (for responses
     only). One query per organization: each stays within one shard when sharded by it."""
     for organization_id in organization_ids:
-        row = await connection.fetch_one(_RAW_BY_ID, organization_id=organization_id, id=id)
-        if row is not None:
-            return dict(zip(_RAW_NAMES, row, strict=True))
+        rows = await connection.fetch_mappings(_RAW_BY_ID, organization_id=organization_id, id=id)
+        if rows:
+            return rows[0]
     return None
 
 
@@ -227,10 +239,9 @@ async def read_by_external_id(
     if not is_storable(external_id):
         return found
     for organization_id in organization_ids:
-        rows = await connection.fetch(
+        found += await connection.fetch_mappings(
             _RAW_BY_EXTERNAL_ID, organization_id=organization_id, external_id=external_id
         )
-        found += (dict(zip(_RAW_NAMES, row, strict=True)) for row in rows)
         if len(found) > 1:
             break
     return found
@@ -252,21 +263,6 @@ async def external_id_taken(
 
 _ADDRESS = Customer.billing_address
 _TAX_ID = Customer.tax_id
-CUSTOMER_COLUMNS = (
-    Customer.id,
-    Customer.created_at,
-    Customer.modified_at,
-    Customer.user_metadata,
-    Customer.external_id,
-    Customer.email,
-    Customer.email_verified,
-    Customer.name,
-    Customer.billing_address,
-    Customer.tax_id,
-    Customer.organization_id,
-    Customer.deleted_at,
-)
-"""Every column a `Customer` response needs, as plain row values."""
 CSV_COLUMNS = (
     uuid_text(Customer.id).label("id"),
     Customer.external_id,
@@ -285,20 +281,27 @@ CSV_COLUMNS = (
 database (much faster than converting them in Python); metadata comes as the stored JSON."""
 
 
-async def stream_rows(
-    session: AsyncSession,
+_EXPORT_QUERIES = {
+    csv: RawQuery(select(*columns).where(*_LIVE_IN_ORGANIZATION))
+    for csv, columns in ((True, CSV_COLUMNS), (False, CUSTOMER_COLUMNS))
+}
+
+
+async def stream_export(
+    connection: RawConnection,
     organization_ids: Sequence[uuid.UUID],
     *,
     filter_organization_ids: Sequence[uuid.UUID] | None,
-    columns: Sequence[Any] = CUSTOMER_COLUMNS,
-) -> AsyncIterator[Sequence[Row[Any]]]:
-    """Every visible customer as plain rows of `columns`, in batches, without holding them
-    all in memory."""
-    statement = select(*columns).where(
-        Customer.organization_id.in_(organization_ids), Customer.deleted_at.is_(None)
-    )
-    if filter_organization_ids is not None:
-        statement = statement.where(Customer.organization_id.in_(filter_organization_ids))
-    result = await session.stream(statement.execution_options(yield_per=EXPORT_BATCH_SIZE))
-    async for batch in result.partitions():
-        yield batch
+    csv: bool,
+) -> AsyncIterator[list[Any]]:
+    """Every visible customer in batches, never all in memory: rows of `CSV_COLUMNS` for
+    the CSV, else column-name mappings of `CUSTOMER_COLUMNS`. One scan per organization."""
+    query = _EXPORT_QUERIES[csv]
+    for organization_id in organization_ids:
+        if filter_organization_ids is not None and organization_id not in filter_organization_ids:
+            continue
+        batches = connection.stream(
+            query, batch_size=EXPORT_BATCH_SIZE, organization_id=organization_id
+        )
+        async for batch in batches:
+            yield batch if csv else [dict(zip(query.names, row, strict=True)) for row in batch]

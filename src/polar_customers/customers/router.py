@@ -20,11 +20,16 @@ from polar_customers.customers.schemas import (
     CustomerUpdate,
     CustomerUpdateExternalID,
 )
-from polar_customers.db import ScanSessionDependency, SessionDependency, get_database
+from polar_customers.db import (
+    RawConnectionDependency,
+    ScanSessionDependency,
+    SessionDependency,
+    get_database,
+)
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, SECURITY, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
-from polar_customers.kit.schemas import OrganizationID
+from polar_customers.kit.schemas import OrganizationID, SchemaResponse
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.models import Customer as CustomerModel
 
@@ -144,7 +149,7 @@ async def export_customers(
     request: Request, principal: Reader, organization_id: OrganizationIDFilter = None
 ) -> StreamingResponse:
     """Stream every visible customer; nothing is held in memory beyond one batch."""
-    sessions = get_database(request).snapshot_sessions
+    sessions = get_database(request).scan_sessions
     filter_ids = _as_list(organization_id)
     if export.wants_json(request.headers.get("accept")):
         body: Any = export.stream_json(sessions, principal.organization_ids, filter_ids)
@@ -165,9 +170,11 @@ async def export_customers(
     responses=_NOT_FOUND,
     openapi_extra={"security": SECURITY},
 )
-async def get_customer(id: CustomerID, principal: Reader, session: Session) -> CustomerModel:
+async def get_customer(
+    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+) -> SchemaResponse:
     """Get a customer by ID."""
-    return await service.get_customer(session, principal, id=id)
+    return SchemaResponse(await service.read_customer(connection, principal, id=id))
 
 
 @router.patch(
@@ -214,10 +221,13 @@ async def delete_customer(id: CustomerID, principal: Writer, session: Session) -
     openapi_extra={"security": SECURITY},
 )
 async def get_customer_external(
-    external_id: ExternalID, principal: Reader, session: Session
-) -> CustomerModel:
+    external_id: ExternalID, principal: Reader, connection: RawConnectionDependency
+) -> SchemaResponse:
     """Get a customer by the ID it has in your system."""
-    return await service.get_customer_by_external_id(session, principal, external_id=external_id)
+    customer = await service.read_customer_by_external_id(
+        connection, principal, external_id=external_id
+    )
+    return SchemaResponse(customer)
 
 
 @router.patch(
@@ -282,10 +292,12 @@ _STATE_DESCRIPTION = (
     responses=_NOT_FOUND,
     openapi_extra={"security": SECURITY},
 )
-async def get_customer_state(id: CustomerID, principal: Reader, session: Session) -> CustomerState:
+async def get_customer_state(
+    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+) -> SchemaResponse:
     """Get a customer with its active subscriptions, granted benefits and meters, by ID."""
-    customer = await service.get_customer(session, principal, id=id)
-    return await state.get_customer_state(session, customer)
+    customer = await service.find_customer(connection, principal, id=id)
+    return SchemaResponse(await state.get_customer_state(connection, customer))
 
 
 @router.get(
@@ -298,14 +310,14 @@ async def get_customer_state(id: CustomerID, principal: Reader, session: Session
     openapi_extra={"security": SECURITY},
 )
 async def get_customer_state_external(
-    external_id: ExternalID, principal: Reader, session: Session
-) -> CustomerState:
+    external_id: ExternalID, principal: Reader, connection: RawConnectionDependency
+) -> SchemaResponse:
     """Get a customer with its active subscriptions, granted benefits and meters, by the ID it
     has in your system."""
-    customer = await service.get_customer_by_external_id(
-        session, principal, external_id=external_id
+    customer = await service.find_customer_by_external_id(
+        connection, principal, external_id=external_id
     )
-    return await state.get_customer_state(session, customer)
+    return SchemaResponse(await state.get_customer_state(connection, customer))
 
 
 @router.get(
@@ -318,8 +330,8 @@ async def get_customer_state_external(
     openapi_extra={"security": SECURITY},
 )
 async def get_customer_balance(
-    id: CustomerID, principal: Reader, session: Session
-) -> CustomerBalance:
+    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+) -> SchemaResponse:
     """Get what a customer is owed or owes, by ID."""
-    customer = await service.get_customer(session, principal, id=id)
-    return await state.get_customer_balance(session, customer)
+    customer = await service.find_customer(connection, principal, id=id)
+    return SchemaResponse(await state.get_customer_balance(connection, customer))

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polar_customers.auth.principal import Principal
 from polar_customers.benefits import repository as benefits_repository
 from polar_customers.customers import repository
+from polar_customers.customers.schemas import Customer as CustomerSchema
 from polar_customers.customers.schemas import (
     CustomerCreate,
     CustomerUpdate,
@@ -22,11 +23,14 @@ from polar_customers.errors import (
 )
 from polar_customers.kit.integrity import violated_constraint
 from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.raw_sql import RawConnection
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.time import utc_now
 from polar_customers.models import Customer
 from polar_customers.models.customer import EMAIL_UNIQUE_INDEX, EXTERNAL_ID_UNIQUE_CONSTRAINT
 from polar_customers.subscriptions import repository as subscriptions_repository
+
+_Found = TypeVar("_Found")
 
 EMAIL_TAKEN = "A customer with this email address already exists."
 EXTERNAL_ID_TAKEN = "A customer with this external ID already exists."
@@ -80,9 +84,46 @@ async def get_customer_by_external_id(
     customers = await repository.list_by_external_id(
         session, principal.organization_ids, external_id, lock=for_update
     )
-    if not customers:
+    return _only(customers, external_id=external_id)
+
+
+async def find_customer(
+    connection: RawConnection, principal: Principal, *, id: uuid.UUID
+) -> dict[str, Any]:
+    """`get_customer` for reads: the column values, loaded without the ORM."""
+    row = await repository.read_by_id(connection, principal.organization_ids, id)
+    if row is None:
         raise ResourceNotFound()
-    if len(customers) > 1:
+    return row
+
+
+async def find_customer_by_external_id(
+    connection: RawConnection, principal: Principal, *, external_id: str
+) -> dict[str, Any]:
+    """`get_customer_by_external_id` for reads: the column values, without the ORM."""
+    rows = await repository.read_by_external_id(connection, principal.organization_ids, external_id)
+    return _only(rows, external_id=external_id)
+
+
+async def read_customer(
+    connection: RawConnection, principal: Principal, *, id: uuid.UUID
+) -> CustomerSchema:
+    """The visible customer with this id, as its read schema."""
+    return CustomerSchema.model_validate(await find_customer(connection, principal, id=id))
+
+
+async def read_customer_by_external_id(
+    connection: RawConnection, principal: Principal, *, external_id: str
+) -> CustomerSchema:
+    """The visible customer with this external id, as its read schema."""
+    row = await find_customer_by_external_id(connection, principal, external_id=external_id)
+    return CustomerSchema.model_validate(row)
+
+
+def _only(found: Sequence[_Found], *, external_id: str) -> _Found:
+    if not found:
+        raise ResourceNotFound()
+    if len(found) > 1:
         raise PolarRequestValidationError(
             [
                 {
@@ -93,7 +134,7 @@ async def get_customer_by_external_id(
                 }
             ]
         )
-    return customers[0]
+    return found[0]
 
 
 def _resolve_organization_id(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID:

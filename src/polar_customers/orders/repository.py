@@ -4,10 +4,17 @@ customer."""
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, union
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, bindparam, func, or_, select, union
 
-from polar_customers.models import Checkout, Order, OrderStatus, Payment, PaymentStatus
+from polar_customers.kit.raw_sql import RawConnection, RawQuery
+from polar_customers.models import (
+    Checkout,
+    Order,
+    OrderStatus,
+    Organization,
+    Payment,
+    PaymentStatus,
+)
 
 COUNTED_ORDER_STATUSES = (OrderStatus.paid, OrderStatus.partially_refunded)
 _TOTAL = Order.subtotal_amount - Order.discount_amount + Order.tax_amount
@@ -18,6 +25,8 @@ _REFUNDED = Order.refunded_amount + Order.refunded_tax_amount
 class BalanceSums:
     """A customer's sums in one currency, in cents."""
 
+    currency: str
+    """The organization's default currency, the only one summed (lower case)."""
     paid: int
     """Succeeded payments of its counted orders or of its checkouts, each counted once."""
     orders: int
@@ -26,66 +35,75 @@ class BalanceSums:
     """What was refunded of its counted orders."""
 
 
-def _counted_orders(
-    organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[ColumnElement[bool]]:
-    return [
-        Order.organization_id == organization_id,
-        Order.customer_id == customer_id,
-        Order.deleted_at.is_(None),
-        Order.status.in_(COUNTED_ORDER_STATUSES),
-    ]
-
-
-def _paid_payment_ids(organization_id: uuid.UUID, customer_id: uuid.UUID) -> ColumnElement[bool]:
-    # A UNION of two index walks (orders or checkouts by customer, then their payments); it
-    # also counts once a payment reached through both its order and its checkout.
-    through_orders = (
-        select(Payment.id)
-        .join(
-            Order,
-            (Order.organization_id == Payment.organization_id) & (Order.id == Payment.order_id),
-        )
-        .where(*_counted_orders(organization_id, customer_id))
+_ORGANIZATION_ID: BindParameter[uuid.UUID] = bindparam("organization_id")
+_CUSTOMER_ID: BindParameter[uuid.UUID] = bindparam("customer_id")
+_COUNTED_ORDERS = (
+    Order.organization_id == _ORGANIZATION_ID,
+    Order.customer_id == _CUSTOMER_ID,
+    Order.deleted_at.is_(None),
+    or_(*(Order.status == status for status in COUNTED_ORDER_STATUSES)),
+)
+# The organization's default currency: only amounts in it are summed (decision D9).
+_CURRENCY = (
+    select(Organization.default_currency)
+    .where(Organization.id == _ORGANIZATION_ID)
+    .scalar_subquery()
+)
+# A UNION of two index walks (orders or checkouts by customer, then their payments); it also
+# counts once a payment reached through both its order and its checkout.
+_PAID_PAYMENT_IDS = union(
+    select(Payment.id)
+    .join(
+        Order,
+        (Order.organization_id == Payment.organization_id) & (Order.id == Payment.order_id),
     )
-    through_checkouts = (
-        select(Payment.id)
-        .join(
-            Checkout,
-            (Checkout.organization_id == Payment.organization_id)
-            & (Checkout.id == Payment.checkout_id),
-        )
-        .where(
-            Checkout.organization_id == organization_id,
-            Checkout.customer_id == customer_id,
-            Checkout.deleted_at.is_(None),
-        )
+    .where(*_COUNTED_ORDERS),
+    select(Payment.id)
+    .join(
+        Checkout,
+        (Checkout.organization_id == Payment.organization_id)
+        & (Checkout.id == Payment.checkout_id),
     )
-    return Payment.id.in_(union(through_orders, through_checkouts))
+    .where(
+        Checkout.organization_id == _ORGANIZATION_ID,
+        Checkout.customer_id == _CUSTOMER_ID,
+        Checkout.deleted_at.is_(None),
+    ),
+)
+_PAID = (
+    select(func.coalesce(func.sum(Payment.amount), 0))
+    .where(
+        Payment.organization_id == _ORGANIZATION_ID,
+        Payment.id.in_(_PAID_PAYMENT_IDS),
+        Payment.status == PaymentStatus.succeeded,
+        Payment.currency == _CURRENCY,
+        Payment.deleted_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_ORDERS = (
+    select(
+        func.coalesce(func.sum(_TOTAL - _REFUNDED), 0).label("net_total"),
+        func.coalesce(func.sum(_REFUNDED), 0).label("refunded"),
+    )
+    .where(*_COUNTED_ORDERS, Order.currency == _CURRENCY)
+    .subquery()
+)
+_BALANCE_SUMS = RawQuery(
+    select(_CURRENCY.label("currency"), _PAID, _ORDERS.c.net_total, _ORDERS.c.refunded)
+)
 
 
 async def balance_sums(
-    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID, *, currency: str
+    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
 ) -> BalanceSums:
-    """The customer's payments and counted orders (paid or partially refunded) in `currency`."""
-    paid = (
-        select(func.coalesce(func.sum(Payment.amount), 0))
-        .where(
-            Payment.organization_id == organization_id,
-            _paid_payment_ids(organization_id, customer_id),
-            Payment.status == PaymentStatus.succeeded,
-            Payment.currency == currency,
-            Payment.deleted_at.is_(None),
-        )
-        .scalar_subquery()
+    """The customer's payments and counted orders (paid or partially refunded) in its
+    organization's default currency."""
+    row = await connection.fetch_one(
+        _BALANCE_SUMS, organization_id=organization_id, customer_id=customer_id
     )
-    orders = (
-        select(
-            func.coalesce(func.sum(_TOTAL - _REFUNDED), 0).label("net_total"),
-            func.coalesce(func.sum(_REFUNDED), 0).label("refunded"),
-        )
-        .where(*_counted_orders(organization_id, customer_id), Order.currency == currency)
-        .subquery()
+    assert row is not None  # an aggregate without GROUP BY has one row
+    currency, paid, orders, refunded = row
+    return BalanceSums(
+        currency=currency, paid=int(paid), orders=int(orders), refunded=int(refunded)
     )
-    row = (await session.execute(select(paid, orders.c.net_total, orders.c.refunded))).one()
-    return BalanceSums(paid=int(row[0]), orders=int(row[1]), refunded=int(row[2]))

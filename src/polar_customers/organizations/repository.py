@@ -31,9 +31,3 @@ async def get_user(session: AsyncSession, id: uuid.UUID) -> User | None:
         select(User).where(User.id == id, User.deleted_at.is_(None))
     )
     return user
-
-
-async def get_default_currency(session: AsyncSession, id: uuid.UUID) -> str:
-    """The organization's default currency code (lower case)."""
-    statement = select(Organization.default_currency).where(Organization.id == id)
-    return (await session.execute(statement)).scalar_one()

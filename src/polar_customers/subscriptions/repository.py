@@ -2,13 +2,13 @@
 organization of the customer."""
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.models import (
     Subscription,
     SubscriptionMeter,
@@ -33,48 +33,54 @@ _FIRST_PRICE_ID = (
 )
 
 
-def _active(organization_id: uuid.UUID, customer_id: uuid.UUID) -> list[ColumnElement[bool]]:
-    return [
+def _active(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """A customer's live active and trialing subscriptions (ids or bound parameters)."""
+    return (
         Subscription.organization_id == organization_id,
         Subscription.customer_id == customer_id,
         Subscription.deleted_at.is_(None),
-        Subscription.status.in_(ACTIVE_STATUSES),
-    ]
+        or_(*(Subscription.status == status for status in ACTIVE_STATUSES)),
+    )
+
+
+# Update statements reserve bound parameters named as columns: these get other names.
+_ACTIVE = _active(bindparam("organization"), bindparam("customer"))
+_LIST_ACTIVE = RawQuery(select(*attribute_columns(Subscription), _FIRST_PRICE_ID).where(*_ACTIVE))
+_LIST_ACTIVE_METERS = RawQuery(
+    select(*attribute_columns(SubscriptionMeter))
+    .where(
+        SubscriptionMeter.organization_id == bindparam("organization"),
+        SubscriptionMeter.subscription_id.in_(select(Subscription.id).where(*_ACTIVE)),
+        SubscriptionMeter.deleted_at.is_(None),
+    )
+    .order_by(SubscriptionMeter.created_at, SubscriptionMeter.id)
+)
 
 
 async def list_active(
-    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> Sequence[Row[tuple[Subscription, uuid.UUID | None]]]:
+    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[dict[str, Any]]:
     """The customer's live active and trialing subscriptions, each with its first price id
     (null for a subscription without prices)."""
-    statement = select(Subscription, _FIRST_PRICE_ID).where(*_active(organization_id, customer_id))
-    rows = (await session.execute(statement)).all()
-    return cast(Sequence[Row[tuple[Subscription, uuid.UUID | None]]], rows)
-
-
-async def list_meters(
-    session: AsyncSession, organization_id: uuid.UUID, subscription_ids: Sequence[uuid.UUID]
-) -> Sequence[SubscriptionMeter]:
-    """The live meters of these subscriptions, oldest first."""
-    if not subscription_ids:
-        return []
-    statement = (
-        select(SubscriptionMeter)
-        .where(
-            SubscriptionMeter.organization_id == organization_id,
-            SubscriptionMeter.subscription_id.in_(subscription_ids),
-            SubscriptionMeter.deleted_at.is_(None),
-        )
-        .order_by(SubscriptionMeter.created_at, SubscriptionMeter.id)
+    return await connection.fetch_mappings(
+        _LIST_ACTIVE, organization=organization_id, customer=customer_id
     )
-    return (await session.scalars(statement)).all()
+
+
+async def list_active_meters(
+    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The live meters of the customer's active and trialing subscriptions, oldest first."""
+    return await connection.fetch_mappings(
+        _LIST_ACTIVE_METERS, organization=organization_id, customer=customer_id
+    )
 
 
 async def cancel_active(
     session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime
 ) -> None:
     """End the customer's active and trialing subscriptions at `now`."""
-    statement = (
+    statement: Update = (
         update(Subscription)
         .where(*_active(organization_id, customer_id))
         .values(
