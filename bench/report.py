@@ -8,7 +8,6 @@ from bench.load import LoadResult
 from bench.scenarios import FLOOR_SCENARIO
 from bench.seed import SeedResult
 
-NOT_BUILT = "n/a (not built)"
 MB = 1024 * 1024
 
 
@@ -18,7 +17,7 @@ class EngineReport:
 
     engine: str
     seeded: SeedResult
-    results: dict[str, LoadResult | None] = field(default_factory=dict)  # None: not built
+    results: dict[str, LoadResult] = field(default_factory=dict)
     export: ExportResult | None = None
 
     @property
@@ -33,9 +32,7 @@ class EngineReport:
 HEADER = f"{'scenario':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'vs floor':>10}"
 
 
-def _row(report: EngineReport, name: str, result: LoadResult | None) -> str:
-    if result is None:
-        return f"{name:<22}{NOT_BUILT:>10}"
+def _row(report: EngineReport, name: str, result: LoadResult) -> str:
     ratio = report.ratio(result)
     shown = f"{ratio:.2f}x" if ratio is not None else "-"
     return (
@@ -60,9 +57,7 @@ def table(report: EngineReport) -> str:
     return "\n".join(lines)
 
 
-def _load_json(report: EngineReport, result: LoadResult | None) -> dict[str, Any]:
-    if result is None:
-        return {"status": "not built"}
+def _load_json(report: EngineReport, result: LoadResult) -> dict[str, Any]:
     return {
         "requests": result.requests,
         "seconds": round(result.seconds, 3),
@@ -83,6 +78,7 @@ def as_json(report: EngineReport) -> dict[str, Any]:
             "customers": report.seeded.customers,
             "seconds": round(report.seeded.seconds, 3),
             "rows_per_second": round(report.seeded.rows_per_second),
+            "state_and_balance_rows": report.seeded.related_rows,
         },
         "scenarios": {name: _load_json(report, r) for name, r in report.results.items()},
         "export": None

@@ -12,8 +12,6 @@ LIST = "/v1/customers/"
 DEEP_PAGE = 500
 DEEP_LIMIT = 100
 FLOOR_SCENARIO = "floor_get_by_id"
-NOT_BUILT = ("get_state", "get_balance")
-"""Endpoints of Polar's customers API this server does not have yet."""
 
 
 class Body(StrEnum):
@@ -58,6 +56,8 @@ def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
     return [
         Scenario("get_by_id", "GET", by_id),
         Scenario("get_by_external_id", "GET", by_external_id),
+        Scenario("get_state", "GET", tuple(f"{path}/state" for path in by_id)),
+        Scenario("get_balance", "GET", tuple(f"{path}/balance" for path in by_id)),
         Scenario("list_first_page", "GET", (f"{LIST}?limit=10",)),
         Scenario("list_query", "GET", tuple(f"{LIST}?query={term}" for term in searches)),
         Scenario("list_metadata", "GET", tuple(f"{LIST}?metadata%5Bplan%5D={p}" for p in plans)),

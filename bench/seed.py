@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.data import CustomerRow, generate
 from bench.databases import asyncpg_dsn, is_sqlite, sqlite_path
+from bench.related import seed_related
 from polar_customers import migrate
 from polar_customers.auth import service as auth_service
 from polar_customers.auth.scopes import Scope
@@ -62,6 +63,7 @@ class SeedResult:
     sample_ids: list[str] = field(default_factory=list)
     sample_external_ids: list[str] = field(default_factory=list)
     analyze_seconds: float | None = None  # VACUUM ANALYZE after the load (PostgreSQL)
+    related_rows: int = 0  # state and balance data of the sampled customers (bench/related.py)
 
     @property
     def rows_per_second(self) -> float:
@@ -153,7 +155,7 @@ async def _analyze_postgres(database_url: str) -> None:
 
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        await connection.execute("VACUUM ANALYZE customers")
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
 
@@ -222,6 +224,7 @@ async def seed(
         sampler.ids,
         sampler.external_ids,
     )
+    result.related_rows = await seed_related(database_url, organization_id, sampler.ids)
     if not is_sqlite(database_url):
         started = time.perf_counter()
         await _analyze_postgres(database_url)
@@ -234,6 +237,8 @@ def describe(result: SeedResult) -> str:
         f"seeded {result.customers:,} customers in {result.seconds:.2f} s "
         f"({result.rows_per_second:,.0f} rows/s)"
     )
+    sampled = len(result.sample_ids)
+    text += f"; {result.related_rows:,} rows of state and balance data for {sampled:,} of them"
     if result.analyze_seconds is not None:
         text += f", then VACUUM ANALYZE in {result.analyze_seconds:.2f} s"
     return text
