@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
-from polar_customers.models.base import RecordModel, TenantMixin
+from polar_customers.models.base import RecordModel, TenantMixin, tenant_index
 
 
 class BenefitGrant(TenantMixin, RecordModel):
@@ -15,9 +15,7 @@ class BenefitGrant(TenantMixin, RecordModel):
 
     __tablename__ = "benefit_grants"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="cascade"), index=True
-    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="cascade"))
     benefit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("benefits.id", ondelete="cascade"))
     subscription_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="cascade"), default=None
@@ -28,3 +26,5 @@ class BenefitGrant(TenantMixin, RecordModel):
     granted_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+    __table_args__ = (tenant_index("benefit_grants", "customer_id"),)

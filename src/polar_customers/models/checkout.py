@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from polar_customers.models.base import RecordModel, TenantMixin
+from polar_customers.models.base import RecordModel, TenantMixin, tenant_index
 
 
 class Checkout(TenantMixin, RecordModel):
@@ -12,5 +12,7 @@ class Checkout(TenantMixin, RecordModel):
     __tablename__ = "checkouts"
 
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="set null"), index=True, default=None
+        ForeignKey("customers.id", ondelete="set null"), default=None
     )
+
+    __table_args__ = (tenant_index("checkouts", "customer_id"),)

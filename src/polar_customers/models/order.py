@@ -4,7 +4,13 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from polar_customers.models.base import RecordModel, TenantMixin, currency_code, one_of
+from polar_customers.models.base import (
+    RecordModel,
+    TenantMixin,
+    currency_code,
+    one_of,
+    tenant_index,
+)
 
 
 class OrderStatus(StrEnum):
@@ -20,9 +26,7 @@ class Order(TenantMixin, RecordModel):
 
     __tablename__ = "orders"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="cascade"), index=True
-    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="cascade"))
     checkout_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("checkouts.id", ondelete="set null"), default=None
     )
@@ -34,4 +38,8 @@ class Order(TenantMixin, RecordModel):
     refunded_tax_amount: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3))
 
-    __table_args__ = (one_of("status", OrderStatus), currency_code())
+    __table_args__ = (
+        one_of("status", OrderStatus),
+        currency_code(),
+        tenant_index("orders", "customer_id"),
+    )

@@ -4,7 +4,13 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from polar_customers.models.base import RecordModel, TenantMixin, currency_code, one_of
+from polar_customers.models.base import (
+    RecordModel,
+    TenantMixin,
+    currency_code,
+    one_of,
+    tenant_index,
+)
 
 
 class PaymentStatus(StrEnum):
@@ -19,13 +25,18 @@ class Payment(TenantMixin, RecordModel):
     __tablename__ = "payments"
 
     order_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("orders.id", ondelete="set null"), index=True, default=None
+        ForeignKey("orders.id", ondelete="set null"), default=None
     )
     checkout_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("checkouts.id", ondelete="set null"), index=True, default=None
+        ForeignKey("checkouts.id", ondelete="set null"), default=None
     )
     status: Mapped[str] = mapped_column(String)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
 
-    __table_args__ = (one_of("status", PaymentStatus), currency_code())
+    __table_args__ = (
+        one_of("status", PaymentStatus),
+        currency_code(),
+        tenant_index("payments", "order_id"),
+        tenant_index("payments", "checkout_id"),
+    )

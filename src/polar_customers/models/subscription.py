@@ -7,7 +7,13 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
-from polar_customers.models.base import RecordModel, TenantMixin, currency_code, one_of
+from polar_customers.models.base import (
+    RecordModel,
+    TenantMixin,
+    currency_code,
+    one_of,
+    tenant_index,
+)
 
 
 class SubscriptionStatus(StrEnum):
@@ -33,9 +39,7 @@ class Subscription(TenantMixin, RecordModel):
 
     __tablename__ = "subscriptions"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="cascade"), index=True
-    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="cascade"))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="cascade"))
     # Discounts are not stored by this server; the id is kept as the caller gave it.
     discount_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
@@ -59,4 +63,5 @@ class Subscription(TenantMixin, RecordModel):
         one_of("status", SubscriptionStatus),
         one_of("recurring_interval", SubscriptionRecurringInterval),
         currency_code(),
+        tenant_index("subscriptions", "customer_id"),
     )

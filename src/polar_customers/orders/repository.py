@@ -49,38 +49,33 @@ _CURRENCY = (
     .where(Organization.id == _ORGANIZATION_ID)
     .scalar_subquery()
 )
-# A UNION of two index walks (orders or checkouts by customer, then their payments); it also
-# counts once a payment reached through both its order and its checkout.
-_PAID_PAYMENT_IDS = union(
-    select(Payment.id)
-    .join(
-        Order,
-        (Order.organization_id == Payment.organization_id) & (Order.id == Payment.order_id),
-    )
-    .where(*_COUNTED_ORDERS),
-    select(Payment.id)
-    .join(
-        Checkout,
-        (Checkout.organization_id == Payment.organization_id)
-        & (Checkout.id == Payment.checkout_id),
-    )
-    .where(
-        Checkout.organization_id == _ORGANIZATION_ID,
-        Checkout.customer_id == _CUSTOMER_ID,
-        Checkout.deleted_at.is_(None),
-    ),
+_COUNTED_PAYMENTS = (
+    Payment.status == PaymentStatus.succeeded,
+    Payment.currency == _CURRENCY,
+    Payment.deleted_at.is_(None),
 )
-_PAID = (
-    select(func.coalesce(func.sum(Payment.amount), 0))
-    .where(
+# Payments of the customer's counted orders or of its checkouts, each found through an index
+# on (organization_id, order_id | checkout_id); the UNION counts a payment reached both ways
+# once.
+_PAID_PAYMENTS = union(
+    select(Payment.id, Payment.amount).where(
         Payment.organization_id == _ORGANIZATION_ID,
-        Payment.id.in_(_PAID_PAYMENT_IDS),
-        Payment.status == PaymentStatus.succeeded,
-        Payment.currency == _CURRENCY,
-        Payment.deleted_at.is_(None),
-    )
-    .scalar_subquery()
-)
+        Payment.order_id.in_(select(Order.id).where(*_COUNTED_ORDERS)),
+        *_COUNTED_PAYMENTS,
+    ),
+    select(Payment.id, Payment.amount).where(
+        Payment.organization_id == _ORGANIZATION_ID,
+        Payment.checkout_id.in_(
+            select(Checkout.id).where(
+                Checkout.organization_id == _ORGANIZATION_ID,
+                Checkout.customer_id == _CUSTOMER_ID,
+                Checkout.deleted_at.is_(None),
+            )
+        ),
+        *_COUNTED_PAYMENTS,
+    ),
+).subquery()
+_PAID = select(func.coalesce(func.sum(_PAID_PAYMENTS.c.amount), 0)).scalar_subquery()
 _ORDERS = (
     select(
         func.coalesce(func.sum(_TOTAL - _REFUNDED), 0).label("net_total"),

@@ -84,10 +84,12 @@ def _currency(table: str, column: str = "currency") -> sa.CheckConstraint:
     )
 
 
-def _create(table: str, *items: Any, indexed: Sequence[str] = ()) -> None:
+def _create(table: str, *items: Any, by_tenant: Sequence[str] = ()) -> None:
     op.create_table(table, *_tenant_columns(), *items)
-    for column in ("created_at", "deleted_at", "organization_id", *indexed):
+    for column in ("created_at", "deleted_at", "organization_id"):
         op.create_index(f"ix_{table}_{column}", table, [column])
+    for column in by_tenant:
+        op.create_index(f"ix_{table}_organization_id_{column}", table, ["organization_id", column])
 
 
 def _unique(name: str, *columns: str) -> sa.UniqueConstraint:
@@ -132,7 +134,7 @@ def _create_subscriptions() -> None:
         _one_of("subscriptions", "status", SUBSCRIPTION_STATUSES),
         _one_of("subscriptions", "recurring_interval", RECURRING_INTERVALS),
         _currency("subscriptions"),
-        indexed=["customer_id"],
+        by_tenant=["customer_id"],
     )
     _create(
         "subscription_prices",
@@ -183,7 +185,7 @@ def _create_billing() -> None:
     _create(
         "checkouts",
         _fk("customer_id", "customers", ondelete="set null", nullable=True),
-        indexed=["customer_id"],
+        by_tenant=["customer_id"],
     )
     _create(
         "orders",
@@ -203,7 +205,7 @@ def _create_billing() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         _one_of("orders", "status", ORDER_STATUSES),
         _currency("orders"),
-        indexed=["customer_id"],
+        by_tenant=["customer_id"],
     )
     _create(
         "payments",
@@ -214,7 +216,7 @@ def _create_billing() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         _one_of("payments", "status", PAYMENT_STATUSES),
         _currency("payments"),
-        indexed=["order_id", "checkout_id"],
+        by_tenant=["order_id", "checkout_id"],
     )
 
 
@@ -228,7 +230,7 @@ def _create_benefit_grants() -> None:
         sa.Column("granted_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.Column("properties", JSONDocument, nullable=False),
-        indexed=["customer_id"],
+        by_tenant=["customer_id"],
     )
 
 
