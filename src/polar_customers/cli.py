@@ -118,12 +118,30 @@ def serve(
     )
 
 
+def _currency_code(value: str) -> str:
+    if len(value) != 3 or not (value.isascii() and value.isalpha()):
+        raise typer.BadParameter("a three-letter ISO 4217 code, such as usd or eur")
+    return value.lower()
+
+
 @org_app.command("create")
-def org_create(name: str) -> None:
+def org_create(
+    name: str,
+    default_currency: Annotated[
+        str,
+        typer.Option(
+            callback=_currency_code,
+            help="The currency customer balances are computed in (ISO 4217).",
+        ),
+    ] = "usd",
+) -> None:
     """Create an organization and print its id."""
 
     async def work(session: AsyncSession, _settings: Settings) -> uuid.UUID:
-        return (await organizations_service.create_organization(session, name=name)).id
+        organization = await organizations_service.create_organization(
+            session, name=name, default_currency=default_currency
+        )
+        return organization.id
 
     typer.echo(_run(work))
 

@@ -243,3 +243,18 @@ def test_cli_tokens_on_the_live_server(live_server: str, database_url: str, tmp_
             )
         # The other token of the organization still works.
         assert http.get("/v1/customers/", headers=bearer(reader)).status_code == 200
+
+
+def test_organization_default_currency(live_server: str, database_url: str, tmp_path: Path) -> None:
+    """`org create --default-currency` sets the currency balances are computed and shown in."""
+    cli = Cli(database_url, tmp_path)
+    assert "three-letter" in cli.fails("org", "create", "Bad", "--default-currency", "euro", code=2)
+    organization_id = cli.uuid("org", "create", "In euros", "--default-currency", "EUR")
+    token = cli.ok("token", "create", "--org", organization_id).strip()
+    with httpx.Client(base_url=live_server, timeout=30.0) as http:
+        created = http.post(
+            "/v1/customers/", json={"email": "eur@example.com"}, headers=bearer(token)
+        )
+        assert created.status_code == 201, created.text
+        balance = http.get(f"/v1/customers/{created.json()['id']}/balance", headers=bearer(token))
+    assert balance.json() == {"balance": 0, "currency": "EUR"}

@@ -12,8 +12,11 @@ class NotFoundError(LookupError):
     """An organization or user named on the command line does not exist."""
 
 
-async def create_organization(session: AsyncSession, *, name: str) -> Organization:
-    organization = Organization(name=name)
+async def create_organization(
+    session: AsyncSession, *, name: str, default_currency: str = "usd"
+) -> Organization:
+    """A new organization; customer balances are computed in `default_currency` (lower case)."""
+    organization = Organization(name=name, default_currency=default_currency)
     session.add(organization)
     await session.flush()
     return organization
