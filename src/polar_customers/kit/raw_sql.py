@@ -2,10 +2,10 @@
 
 A primary-key read through an ORM session costs about four times the query itself (session,
 greenlet hop, ORM loading), and an ORM result costs more per row than the export's CSV
-formatting. The reads made on every request (the token lookup, a customer by id) and the
-export's scan instead compile their Core statement once per dialect and run it on the driver
-connection, converting parameters and columns with the same processors SQLAlchemy would
-apply, so rows come back exactly as a Core query would return them.
+formatting. The reads made on every request (the token lookup, a customer by id, its state
+and balance) and the export's scan instead compile their Core statement once per dialect and
+run it on the driver connection, converting parameters and columns with the same processors
+SQLAlchemy would apply, so rows come back exactly as a Core query would return them.
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
