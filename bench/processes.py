@@ -179,3 +179,29 @@ def peak_rss_bytes(pid: int) -> int:
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]) * 1024)
     return peak
+
+
+IDLE_BUSY_FRACTION = 0.15  # of all cores, over one sample
+IDLE_SAMPLE_S = 0.5
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def wait_until_idle(timeout: float) -> float:
+    """Wait until the machine is nearly idle: requests a load generator gave up on may still be
+    running in the server or the database, and would slow the next measurement down.
+    Returns the seconds waited (the timeout when the machine never settled)."""
+    started = time.monotonic()
+    busy, total = _cpu_times()
+    while time.monotonic() - started < timeout:
+        time.sleep(IDLE_SAMPLE_S)
+        now_busy, now_total = _cpu_times()
+        if now_total > total and (now_busy - busy) / (now_total - total) < IDLE_BUSY_FRACTION:
+            break
+        busy, total = now_busy, now_total
+    return time.monotonic() - started

@@ -33,6 +33,7 @@ from polar_customers import migrate
 
 ENGINES = ("sqlite", "postgresql")
 SMOKE_CUSTOMERS, SMOKE_DURATION, SMOKE_CONNECTIONS = 300, 1.0, 4
+IDLE_TIMEOUT_S, SMOKE_IDLE_TIMEOUT_S = 900.0, 5.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Options:
     postgres_url: str
     output: Path
     generator: load.Generator
+    idle_timeout: float = IDLE_TIMEOUT_S  # the longest wait for the machine to settle
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -75,9 +77,10 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     if unknown := set(engines) - set(ENGINES):
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
     customers = 1_000_000 if args.million else args.customers
-    connections, duration = args.connections, args.duration
+    connections, duration, idle_timeout = args.connections, args.duration, IDLE_TIMEOUT_S
     if args.smoke:
         customers, connections, duration = SMOKE_CUSTOMERS, SMOKE_CONNECTIONS, SMOKE_DURATION
+        idle_timeout = SMOKE_IDLE_TIMEOUT_S
     return Options(
         customers=customers,
         engines=engines,
@@ -87,6 +90,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         postgres_url=args.postgres_url,
         output=args.output,
         generator=load.choose_generator(args.generator),
+        idle_timeout=idle_timeout,
     )
 
 
@@ -117,6 +121,7 @@ def run_engine(engine: str, options: Options) -> EngineReport:
         scenarios = build(seeded)
         # The export first, on an idle server (slow lists of the read scenarios go on running
         # after the load stops) and of exactly the seeded customers; then reads, then writes.
+        processes.wait_until_idle(options.idle_timeout)  # after the seeding's VACUUM ANALYZE
         _progress(engine, "export")
         report.export = export.measure(server.base_url, seeded.token, server.process.pid)
         _alive(server)
@@ -148,6 +153,9 @@ def _drive(
         connections=options.connections,
         duration=options.duration,
     )
+    waited = processes.wait_until_idle(options.idle_timeout)
+    if waited > 2:
+        _progress(engine, f"waited {waited:.0f} s for the machine to settle")
     result = load.run(spec, options.generator)
     _alive(service)
     return result
