@@ -112,7 +112,7 @@ async def _lend(connection: AsyncConnection) -> AsyncIterator[RawConnection]:
 def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Make every session of the application one of the test's savepoint sessions, and its
     raw reads run on the test's connection."""
-    database.read_sessions = database.write_sessions = database.scan_sessions = sessions
+    database.read_sessions = database.write_sessions = sessions
     connection: AsyncConnection = sessions.kw["bind"]
     database.raw_reads = lambda: _lend(connection)
 

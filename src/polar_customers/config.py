@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     secret: SecretStr | None = None
     secret_file: Path = Path("polar-customers.secret")
     email_check_deliverability: bool = False
-    database_pool_size: int = 10
+    database_pool_size: int = 5
     sqlite_busy_timeout_ms: int = 30_000
 
     @model_validator(mode="after")

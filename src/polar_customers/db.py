@@ -76,33 +76,30 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str | N
 class Database:
     """The engines and session factories of one process.
 
-    Requests that only read use autocommit sessions; requests that write use transactions
-    (on SQLite, ones that take the write lock up front). On SQLite, the reads of a request run
-    inline on the event loop's thread, except those that may scan many rows (lists, export),
-    which use `scan_sessions` on aiosqlite's threads so as not to stall other requests (on
-    PostgreSQL they are the read sessions). The hot reads of every request (token, customer by
-    id) skip the ORM: `raw_reads` lends a driver connection of the read engine (see
-    kit/raw_sql.py).
+    Three engines, each with its own connection pool:
+    - hot reads (`raw_reads`): the token lookup, a customer by id, state, balance; without the
+      ORM (see kit/raw_sql.py), in autocommit mode, inline on the event loop's thread on SQLite
+      (a WAL read never waits and costs microseconds).
+    - writes (`write_sessions`): transactions; on SQLite they take the write lock up front.
+    - other reads (`read_sessions`): lists and the export, in autocommit mode; on aiosqlite's
+      threads on SQLite, so that a scan does not stall other requests.
+    A request holds at most one hot connection (taken first, by the authentication middleware)
+    and then at most one session connection, always in that order: pools never wait on each
+    other in a cycle.
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.engines = [
+        hot, writes, reads = (
             create_engine(settings, autocommit=True, inline=True),
             create_engine(settings, immediate=True),
-        ]
-        self.read_sessions: SessionFactory = async_sessionmaker(
-            self.engines[0], expire_on_commit=False
+            create_engine(settings, autocommit=True),
         )
-        self.write_sessions: SessionFactory = async_sessionmaker(
-            self.engines[1], expire_on_commit=False
-        )
-        self.scan_sessions = self.read_sessions
+        self.engines = [hot, writes, reads]
         self.raw_reads: Callable[[], AbstractAsyncContextManager[RawConnection]] = lambda: (
-            raw_connection(self.engines[0])
+            raw_connection(hot)
         )
-        if settings.is_sqlite:
-            self.engines.append(create_engine(settings, autocommit=True))
-            self.scan_sessions = async_sessionmaker(self.engines[2], expire_on_commit=False)
+        self.write_sessions: SessionFactory = async_sessionmaker(writes, expire_on_commit=False)
+        self.read_sessions: SessionFactory = async_sessionmaker(reads, expire_on_commit=False)
 
     def sessions_for(self, method: str) -> SessionFactory:
         return self.read_sessions if method in READ_METHODS else self.write_sessions
@@ -131,15 +128,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function")]
 """The request's session. `scope="function"` commits before the response is sent, so that a
 2xx always means the change is durable, and a failed commit is an error response."""
-
-
-async def get_scan_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for reads that may scan many rows: off the event loop's thread on SQLite."""
-    async with get_database(request).scan_sessions() as session:
-        yield session
-
-
-ScanSessionDependency = Annotated[AsyncSession, Depends(get_scan_session, scope="function")]
 
 
 RAW_CONNECTION = "raw_connection"

@@ -35,11 +35,13 @@ from tests.server.support import (
 def server_factory(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., ServerProcess]]:
-    """Starts servers on demand (`factory(database_url, workers=n)`); stops them all at the end."""
+    """Starts servers on demand (`factory(database_url, workers=n, SETTING=value)`); stops them
+    all at the end."""
     started: list[ServerProcess] = []
 
-    def factory(database_url: str, *, workers: int = 1) -> ServerProcess:
-        server = start_server(database_url, tmp_path_factory.mktemp("server"), workers=workers)
+    def factory(database_url: str, *, workers: int = 1, **settings: str) -> ServerProcess:
+        directory = tmp_path_factory.mktemp("server")
+        server = start_server(database_url, directory, workers=workers, **settings)
         started.append(server)
         return server
 

@@ -84,8 +84,11 @@ class ServerProcess:
         stop_process_group(self.process)
 
 
-def start_server(database_url: str, directory: Path, *, workers: int = 1) -> ServerProcess:
-    """Start `python -m polar_customers serve` in `directory` and wait until it answers."""
+def start_server(
+    database_url: str, directory: Path, *, workers: int = 1, **settings: str
+) -> ServerProcess:
+    """Start `python -m polar_customers serve` in `directory` and wait until it answers;
+    `settings` are extra environment variables."""
     port = free_port()
     log_path = directory / f"server-{port}.log"
     command = [sys.executable, "-m", "polar_customers", "serve"]
@@ -96,7 +99,7 @@ def start_server(database_url: str, directory: Path, *, workers: int = 1) -> Ser
         process = subprocess.Popen(
             command,
             cwd=directory,
-            env=server_env(database_url),
+            env=server_env(database_url, **settings),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

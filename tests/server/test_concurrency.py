@@ -406,3 +406,22 @@ async def test_two_workers_on_an_empty_database(
         listed = await client.get("/v1/customers/")
         assert listed.status_code == 200
         assert listed.json()["pagination"]["total_count"] == batch // 2
+
+
+async def test_more_concurrent_requests_than_connections(
+    database_url: str, server_factory: Callable[..., ServerProcess], tenant: Tenant
+) -> None:
+    """With two connections per pool, twelve concurrent reads of every kind all answer: a
+    request holds one hot connection and then one session connection, never two of a pool."""
+    server = server_factory(database_url, POLAR_CUSTOMERS_DATABASE_POOL_SIZE="1")
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers=bearer(tenant.token), timeout=20.0
+    ) as client:
+        created = await client.post("/v1/customers/", json={"email": "pool@example.com"})
+        assert created.status_code == 201, created.text
+        customer = f"/v1/customers/{created.json()['id']}"
+        paths = ["/v1/customers/", "/v1/customers/export", customer, f"{customer}/state"] * 3
+        started = time.monotonic()
+        responses = await gather_responses(*(client.get(path) for path in paths))
+    assert [response.status_code for response in responses] == [200] * len(paths)
+    assert time.monotonic() - started < 15  # far below the pools' 30 s checkout timeout

@@ -22,7 +22,6 @@ from polar_customers.customers.schemas import (
 )
 from polar_customers.db import (
     RawConnectionDependency,
-    ScanSessionDependency,
     SessionDependency,
     get_database,
 )
@@ -78,7 +77,7 @@ def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] |
 )
 async def list_customers(
     principal: Reader,
-    session: ScanSessionDependency,
+    session: SessionDependency,
     pagination: PaginationParamsQuery,
     sorting: Sorting,
     organization_id: OrganizationIDFilter = None,
@@ -149,7 +148,7 @@ async def export_customers(
     request: Request, principal: Reader, organization_id: OrganizationIDFilter = None
 ) -> StreamingResponse:
     """Stream every visible customer; nothing is held in memory beyond one batch."""
-    sessions = get_database(request).scan_sessions
+    sessions = get_database(request).read_sessions
     filter_ids = _as_list(organization_id)
     if export.wants_json(request.headers.get("accept")):
         body: Any = export.stream_json(sessions, principal.organization_ids, filter_ids)
