@@ -68,13 +68,13 @@ def cases(email: str, external_id: str) -> list[tuple[str, Call]]:
     """The explained requests, named as in the API."""
 
     async def by_external_id(session: AsyncSession, principal: Principal) -> object:
-        return await service.get_customer_by_external_id(
+        return await service.lock_customer_by_external_id(
             session, principal, external_id=external_id
         )
 
     return [
         (f"list ?email={email}", _list(email=email)),
-        (f"get /external/{external_id}", by_external_id),
+        (f"patch /external/{external_id} (the row lookup)", by_external_id),
         ("list ?query=smit", _list(query="smit")),
         ("list ?metadata[plan]=enterprise", _list(metadata={"plan": ["enterprise"]})),
         ("list first page, sorting=-created_at", _list(sort="-created_at")),

@@ -130,21 +130,20 @@ async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> i
     return int(total or 0)
 
 
-def _tenant_statements(*criteria: ColumnElement[bool]) -> dict[tuple[bool, bool], Any]:
+def _locking_statements(*criteria: ColumnElement[bool]) -> dict[bool, Any]:
     """Prebuilt (once, at import) selects of live customers matching `criteria`, keyed by
-    (several organizations?, lock?). Requests only bind parameters: no statement building."""
+    "several organizations?". They lock the row, so that concurrent writes to one customer
+    apply one after the other, each seeing the last (SQLite already serializes writers)."""
     scopes = {
         False: Customer.organization_id == bindparam("organization_id"),
         True: Customer.organization_id.in_(bindparam("organization_ids", expanding=True)),
     }
-    statements = {}
-    for several, scope in scopes.items():
-        statement = select(Customer).where(scope, Customer.deleted_at.is_(None), *criteria)
-        # Writers lock the row, so that concurrent writes to one customer apply one after
-        # the other, each seeing the last (SQLite already serializes writers).
-        statements[several, False] = statement
-        statements[several, True] = statement.with_for_update()
-    return statements
+    return {
+        several: select(Customer)
+        .where(scope, Customer.deleted_at.is_(None), *criteria)
+        .with_for_update()
+        for several, scope in scopes.items()
+    }
 
 
 def _tenant_parameters(organization_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
@@ -153,39 +152,33 @@ def _tenant_parameters(organization_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
     return {"organization_ids": list(organization_ids)}
 
 
-_BY_ID = _tenant_statements(Customer.id == bindparam("id"))
+_BY_ID = _locking_statements(Customer.id == bindparam("id"))
 _BY_EXTERNAL_ID = {
-    key: statement.limit(2)
-    for key, statement in _tenant_statements(
+    several: statement.limit(2)
+    for several, statement in _locking_statements(
         Customer.external_id == bindparam("external_id")
     ).items()
 }
 
 
-async def get_by_id(
-    session: AsyncSession,
-    organization_ids: Sequence[uuid.UUID],
-    id: uuid.UUID,
-    *,
-    lock: bool = False,
+async def lock_by_id(
+    session: AsyncSession, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
 ) -> Customer | None:
-    statement = _BY_ID[len(organization_ids) != 1, lock]
+    """The live customer with this id, locked until the transaction ends (for writes)."""
+    statement = _BY_ID[len(organization_ids) != 1]
     parameters = {**_tenant_parameters(organization_ids), "id": id}
     customer: Customer | None = await session.scalar(statement, parameters)
     return customer
 
 
-async def list_by_external_id(
-    session: AsyncSession,
-    organization_ids: Sequence[uuid.UUID],
-    external_id: str,
-    *,
-    lock: bool = False,
+async def lock_by_external_id(
+    session: AsyncSession, organization_ids: Sequence[uuid.UUID], external_id: str
 ) -> Sequence[Customer]:
-    """At most two customers: more than one is possible across a user's organizations."""
+    """The live customers with this external id, locked (for writes): at most two, as more
+    than one is possible across a user's organizations."""
     if not is_storable(external_id):
         return []
-    statement = _BY_EXTERNAL_ID[len(organization_ids) != 1, lock]
+    statement = _BY_EXTERNAL_ID[len(organization_ids) != 1]
     parameters = {**_tenant_parameters(organization_ids), "external_id": external_id}
     return (await session.scalars(statement, parameters)).all()
 
@@ -234,7 +227,8 @@ async def read_by_id(
 async def read_by_external_id(
     connection: RawConnection, organization_ids: Sequence[uuid.UUID], external_id: str
 ) -> list[dict[str, Any]]:
-    """Like `list_by_external_id`, as column values, without the ORM (for responses only)."""
+    """Like `lock_by_external_id`, as column values, without the ORM or a lock (for
+    responses only)."""
     found: list[dict[str, Any]] = []
     if not is_storable(external_id):
         return found

@@ -189,7 +189,7 @@ async def update_customer(
     id: CustomerID, customer_update: CustomerUpdate, principal: Writer, session: Session
 ) -> CustomerModel:
     """Update the fields present in the body of a customer found by ID."""
-    customer = await service.get_customer(session, principal, id=id, for_update=True)
+    customer = await service.lock_customer(session, principal, id=id)
     return await service.update_customer(session, customer, update=customer_update)
 
 
@@ -205,7 +205,7 @@ async def update_customer(
 )
 async def delete_customer(id: CustomerID, principal: Writer, session: Session) -> Response:
     """Soft-delete a customer found by ID."""
-    customer = await service.get_customer(session, principal, id=id, for_update=True)
+    customer = await service.lock_customer(session, principal, id=id)
     await service.delete_customer(session, customer)
     return Response(status_code=204)
 
@@ -245,8 +245,8 @@ async def update_customer_external(
     session: Session,
 ) -> CustomerModel:
     """Update the fields present in the body of a customer found by external ID."""
-    customer = await service.get_customer_by_external_id(
-        session, principal, external_id=external_id, for_update=True
+    customer = await service.lock_customer_by_external_id(
+        session, principal, external_id=external_id
     )
     return await service.update_customer(session, customer, update=customer_update_external_id)
 
@@ -268,8 +268,8 @@ async def delete_customer_external(
     external_id: ExternalID, principal: Writer, session: Session
 ) -> Response:
     """Soft-delete a customer found by external ID."""
-    customer = await service.get_customer_by_external_id(
-        session, principal, external_id=external_id, for_update=True
+    customer = await service.lock_customer_by_external_id(
+        session, principal, external_id=external_id
     )
     await service.delete_customer(session, customer)
     return Response(status_code=204)

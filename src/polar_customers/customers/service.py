@@ -67,22 +67,21 @@ async def list_customers(
     return await repository.paginate(session, statement, pagination=pagination, sorting=sorting)
 
 
-async def get_customer(
-    session: AsyncSession, principal: Principal, *, id: uuid.UUID, for_update: bool = False
-) -> Customer:
-    """The visible customer with this id; `for_update` locks it until the request ends."""
-    customer = await repository.get_by_id(session, principal.organization_ids, id, lock=for_update)
+async def lock_customer(session: AsyncSession, principal: Principal, *, id: uuid.UUID) -> Customer:
+    """The visible customer with this id, locked until the request ends (for writes)."""
+    customer = await repository.lock_by_id(session, principal.organization_ids, id)
     if customer is None:
         raise ResourceNotFound()
     return customer
 
 
-async def get_customer_by_external_id(
-    session: AsyncSession, principal: Principal, *, external_id: str, for_update: bool = False
+async def lock_customer_by_external_id(
+    session: AsyncSession, principal: Principal, *, external_id: str
 ) -> Customer:
-    """The visible customer with this external id; 422 when a user's organizations hold two."""
-    customers = await repository.list_by_external_id(
-        session, principal.organization_ids, external_id, lock=for_update
+    """The visible customer with this external id, locked (for writes); 422 when a user's
+    organizations hold two."""
+    customers = await repository.lock_by_external_id(
+        session, principal.organization_ids, external_id
     )
     return _only(customers, external_id=external_id)
 
@@ -90,7 +89,7 @@ async def get_customer_by_external_id(
 async def find_customer(
     connection: RawConnection, principal: Principal, *, id: uuid.UUID
 ) -> dict[str, Any]:
-    """`get_customer` for reads: the column values, loaded without the ORM."""
+    """The visible customer with this id, as column values, without the ORM (for reads)."""
     row = await repository.read_by_id(connection, principal.organization_ids, id)
     if row is None:
         raise ResourceNotFound()
@@ -100,7 +99,8 @@ async def find_customer(
 async def find_customer_by_external_id(
     connection: RawConnection, principal: Principal, *, external_id: str
 ) -> dict[str, Any]:
-    """`get_customer_by_external_id` for reads: the column values, without the ORM."""
+    """The visible customer with this external id, as column values, without the ORM (for
+    reads); 422 when a user's organizations hold two."""
     rows = await repository.read_by_external_id(connection, principal.organization_ids, external_id)
     return _only(rows, external_id=external_id)
 
