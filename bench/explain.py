@@ -30,9 +30,11 @@ from polar_customers.auth.principal import AuthSubject, Principal, SubjectKind
 from polar_customers.auth.scopes import Scope
 from polar_customers.config import Settings
 from polar_customers.customers import service
+from polar_customers.customers.repository import ByExternalId
 from polar_customers.db import create_engine
 from polar_customers.kit.pagination import PaginationParams
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.tenancy import OrganizationIds
 
 SEQ_SCAN = "Seq Scan on customers"
 Call = Callable[[AsyncSession, Principal], Awaitable[object]]
@@ -52,8 +54,7 @@ def _list(
     async def call(session: AsyncSession, principal: Principal) -> object:
         return await service.list_customers(
             session,
-            principal,
-            organization_ids=None,
+            principal.organization_ids,
             email=email,
             query=query,
             metadata=metadata or {},
@@ -68,9 +69,7 @@ def cases(email: str, external_id: str) -> list[tuple[str, Call]]:
     """The explained requests, named as in the API."""
 
     async def by_external_id(session: AsyncSession, principal: Principal) -> object:
-        return await service.lock_customer_by_external_id(
-            session, principal, external_id=external_id
-        )
+        return await service.lock(session, principal, ByExternalId(external_id))
 
     return [
         (f"list ?email={email}", _list(email=email)),
@@ -94,11 +93,14 @@ async def capture(database_url: str, organization_id: uuid.UUID, call: Call) -> 
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     subject = AuthSubject(
-        SubjectKind.organization, organization_id, frozenset([Scope.customers_read])
+        SubjectKind.organization,
+        organization_id,
+        frozenset([Scope.customers_read]),
+        OrganizationIds((organization_id,)),
     )
     try:
         async with async_sessionmaker(engine)() as session:
-            await call(session, Principal(subject, (organization_id,)))
+            await call(session, Principal(subject))
             await session.rollback()
     finally:
         await engine.dispose()

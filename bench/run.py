@@ -28,7 +28,7 @@ from bench import export, load, processes
 from bench.databases import DEFAULT_POSTGRES_URL, RESULTS_DIR, fresh_database
 from bench.load import LoadResult
 from bench.report import EngineReport, as_json, table
-from bench.scenarios import Body, Scenario, Target, build
+from bench.scenarios import FLOOR_SCENARIO, Body, Scenario, Target, build
 from bench.seed import SeedResult, describe, seed
 from polar_customers import migrate
 
@@ -50,6 +50,7 @@ class Options:
     generator: load.Generator
     idle_timeout: float = IDLE_TIMEOUT_S  # the longest wait for the machine to settle
     warmup: float = WARMUP_S  # seconds of unmeasured load before each scenario (0: none)
+    scenarios: frozenset[str] | None = None  # names to run (None: all); the floor always runs
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -69,6 +70,10 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="an existing database, used only to create and drop the benchmark's own",
     )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
+    parser.add_argument(
+        "--scenarios",
+        help=f"comma-separated names to run (default: all); {FLOOR_SCENARIO} always runs",
+    )
     parser.add_argument(
         "--generator",
         choices=["auto", *load.Generator],
@@ -96,6 +101,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         generator=load.choose_generator(args.generator),
         idle_timeout=idle_timeout,
         warmup=warmup,
+        scenarios=frozenset(args.scenarios.split(",")) if args.scenarios else None,
     )
 
 
@@ -123,7 +129,11 @@ def run_engine(engine: str, options: Options) -> EngineReport:
         )
         floor = stack.enter_context(processes.floor(url, workers=options.workers, log_dir=log_dir))
         report = EngineReport(engine, seeded)
-        scenarios = build(seeded)
+        scenarios = [
+            scenario
+            for scenario in build(seeded)
+            if options.scenarios is None or scenario.name in options.scenarios | {FLOOR_SCENARIO}
+        ]
         # The export first, on an idle server (slow lists of the read scenarios go on running
         # after the load stops) and of exactly the seeded customers; then reads, then writes.
         processes.wait_until_idle(options.idle_timeout)  # after the seeding's VACUUM ANALYZE

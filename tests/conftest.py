@@ -9,7 +9,6 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from polar_customers import migrate
 from polar_customers.app import create_app
 from polar_customers.config import Settings
 from polar_customers.db import Database, create_engine
-from polar_customers.kit.raw_sql import RawConnection, borrow
+from polar_customers.kit.raw_sql import Checkout, RawPool, borrow
 from tests.factories import TEST_SECRET
 
 ENGINE = os.environ.get("POLAR_CUSTOMERS_TEST_ENGINE", "sqlite")
@@ -104,9 +103,15 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
         yield session
 
 
-@asynccontextmanager
-async def _lend(connection: AsyncConnection) -> AsyncIterator[RawConnection]:
-    yield await borrow(connection)
+class LentPool(RawPool):
+    """Lends the test's connection (and its transaction) instead of pooled ones."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__(connection.engine)
+        self._connection = connection
+
+    async def checkout(self) -> Checkout:
+        return Checkout(await borrow(self._connection), None)
 
 
 def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -114,7 +119,7 @@ def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession])
     raw reads run on the test's connection."""
     database.read_sessions = database.write_sessions = sessions
     connection: AsyncConnection = sessions.kw["bind"]
-    database.raw_reads = lambda: _lend(connection)
+    database.hot = database.scans = LentPool(connection)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from polar_customers.organizations import service as organizations_service
 TEST_SECRET = "test-secret-not-for-production"
 TEST_KEY = TEST_SECRET.encode()
 READ_WRITE = (Scope.customers_read, Scope.customers_write)
-# The keys of a `Customer` on the wire, in order (contract section 4.1).
+# The keys of a `Customer` on the wire, in order.
 CUSTOMER_KEYS = [
     "id",
     "created_at",

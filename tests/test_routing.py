@@ -1,4 +1,4 @@
-"""Paths, redirects, legacy prefix, CORS and framework errors (contract section 1)."""
+"""Paths, redirects, legacy prefix, CORS and framework errors."""
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -13,13 +13,19 @@ from polar_customers.config import Settings
 from polar_customers.customers.router import router as customers_router
 from polar_customers.db import Database
 from polar_customers.errors import add_error_handlers
+from polar_customers.kit.docs_pages import install_docs
 from polar_customers.kit.openapi import install_openapi
-from polar_customers.middleware import EmailDeliverabilityMiddleware, LegacyPrefixMiddleware
+from polar_customers.middleware import (
+    EmailDeliverabilityMiddleware,
+    LegacyPrefixMiddleware,
+    RequestBodyTimeoutMiddleware,
+)
 
 
 def _anchor_route_patterns(app: FastAPI) -> None:
     # Starlette ends route patterns with `$`, which also matches before a final newline:
-    # `/v1/customers/%0A` would be served as the list. `\Z` anchors at the very end.
+    # `/v1/customers/%0A` would be served as the list. `\Z` anchors at the very end
+    # (docs/decisions.md#d14).
     for route in app.routes:
         pattern = getattr(route, "path_regex", None)
         if isinstance(pattern, re.Pattern) and pattern.pattern.endswith("$"):
@@ -40,16 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A self-hosted server of the Polar Customers API.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = Database(settings)
     app.state.token_key = settings.secret_key()
     app.include_router(customers_router)
+    install_docs(app)
     _anchor_route_patterns(app)
     add_error_handlers(app)
     install_openapi(app)
     # Added innermost first: the legacy rewrite runs before authentication, CORS outermost.
     app.add_middleware(EmailDeliverabilityMiddleware, enabled=settings.email_check_deliverability)
+    app.add_middleware(RequestBodyTimeoutMiddleware, timeout=settings.request_body_timeout)
     app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(LegacyPrefixMiddleware)
     app.add_middleware(

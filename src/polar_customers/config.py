@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     secret_file: Path = Path("polar-customers.secret")
     email_check_deliverability: bool = False
     database_pool_size: int = 5
+    # Seconds a request waits for a pooled connection before it is answered 503.
+    database_pool_timeout: float = 5.0
+    # Seconds a client has to send a request's whole body before it is answered 408.
+    request_body_timeout: float = 30.0
     sqlite_busy_timeout_ms: int = 30_000
 
     @model_validator(mode="after")

@@ -1,7 +1,6 @@
 """Engines, session factories and the per-request session dependency."""
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,9 +11,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from starlette.types import Scope
 
 from polar_customers.config import Settings
-from polar_customers.kit.raw_sql import RawConnection, raw_connection
+from polar_customers.kit.raw_sql import Checkout, RawConnection, RawPool
 from polar_customers.kit.sqlite_inline import inline_connector
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -38,6 +38,7 @@ def create_engine(
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout,
             **options,
         )
     timeout = settings.sqlite_busy_timeout_ms / 1000
@@ -45,10 +46,16 @@ def create_engine(
         # See kit/sqlite_inline.py.
         path = make_url(settings.database_url).database or ""
         engine = create_async_engine(
-            settings.database_url, async_creator=inline_connector(path, timeout=timeout)
+            settings.database_url,
+            async_creator=inline_connector(path, timeout=timeout),
+            pool_timeout=settings.database_pool_timeout,
         )
     else:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": timeout})
+        engine = create_async_engine(
+            settings.database_url,
+            connect_args={"timeout": timeout},
+            pool_timeout=settings.database_pool_timeout,
+        )
     begin = None if autocommit else "BEGIN IMMEDIATE" if immediate else "BEGIN"
     _configure_sqlite(engine, settings, begin=begin)
     return engine
@@ -74,18 +81,17 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str | N
 
 
 class Database:
-    """The engines and session factories of one process.
-
-    Three engines, each with its own connection pool:
-    - hot reads (`raw_reads`): the token lookup, a customer by id, state, balance; without the
-      ORM (see kit/raw_sql.py), in autocommit mode, inline on the event loop's thread on SQLite
+    """The engines of one process, each with its own connection pool:
+    - hot reads (`hot`): the token lookup, a customer by id, state, balance; without the ORM
+      (see kit/raw_sql.py), in autocommit mode, inline on the event loop's thread on SQLite
       (a WAL read never waits and costs microseconds).
     - writes (`write_sessions`): transactions; on SQLite they take the write lock up front.
-    - other reads (`read_sessions`): lists and the export, in autocommit mode; on aiosqlite's
-      threads on SQLite, so that a scan does not stall other requests.
+    - other reads (`read_sessions` for lists, `scans` for the export's batches), in autocommit
+      mode; on aiosqlite's threads on SQLite, so that a scan does not stall other requests.
     A request holds at most one hot connection (taken first, by the authentication middleware)
-    and then at most one session connection, always in that order: pools never wait on each
-    other in a cycle.
+    and then at most one other connection, always in that order: pools never wait on each
+    other in a cycle. No connection is held while the request waits on its client (see
+    `HotLease`), and a checkout that waits longer than the pool timeout is a 503.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -95,9 +101,8 @@ class Database:
             create_engine(settings, autocommit=True),
         )
         self.engines = [hot, writes, reads]
-        self.raw_reads: Callable[[], AbstractAsyncContextManager[RawConnection]] = lambda: (
-            raw_connection(hot)
-        )
+        self.hot = RawPool(hot)
+        self.scans = RawPool(reads)
         self.write_sessions: SessionFactory = async_sessionmaker(writes, expire_on_commit=False)
         self.read_sessions: SessionFactory = async_sessionmaker(reads, expire_on_commit=False)
 
@@ -130,19 +135,55 @@ SessionDependency = Annotated[AsyncSession, Depends(get_session, scope="function
 2xx always means the change is durable, and a failed commit is an error response."""
 
 
-RAW_CONNECTION = "raw_connection"
-"""Key in the ASGI scope state of the driver connection that resolved the request's token."""
+HOT_LEASE = "hot_lease"
+"""Key in the ASGI scope state of the request's `HotLease`."""
+
+
+class HotLease:
+    """The hot connection that resolved a request's token. The request's hot read may take it
+    (one checkout per request on the hottest path). It goes back to the pool as soon as the
+    route turns out not to read on it (kit/routing.py), and at the latest when the request
+    first waits on its client, reading its body or sending its response: a slow client never
+    holds a connection that other requests need."""
+
+    def __init__(self, checkout: Checkout) -> None:
+        self._checkout: Checkout | None = checkout
+
+    @property
+    def connection(self) -> RawConnection:
+        assert self._checkout is not None
+        return self._checkout.connection
+
+    def take(self) -> Checkout | None:
+        """The connection, now owned by the caller, if it was not given back already."""
+        checkout, self._checkout = self._checkout, None
+        return checkout
+
+    async def give_back(self) -> None:
+        """Return the connection to the pool unless it was taken (idempotent)."""
+        checkout, self._checkout = self._checkout, None
+        if checkout is not None:
+            await checkout.release()
+
+
+async def give_back_hot_lease(scope: Scope) -> None:
+    """Return the request's hot connection to the pool unless its hot read took it."""
+    lease: HotLease | None = scope.get("state", {}).get(HOT_LEASE)
+    if lease is not None:
+        await lease.give_back()
 
 
 async def get_raw_connection(request: Request) -> AsyncIterator[RawConnection]:
-    """A driver connection for the request's hot reads (see kit/raw_sql.py): the one that
-    resolved its token, if it had one."""
-    connection: RawConnection | None = request.scope.get("state", {}).get(RAW_CONNECTION)
-    if connection is not None:
-        yield connection
-        return
-    async with get_database(request).raw_reads() as connection:
-        yield connection
+    """A driver connection for the request's hot reads (see kit/raw_sql.py), held until the
+    handler returns: the one that resolved its token if it is still lent, else a new one."""
+    lease: HotLease | None = request.scope.get("state", {}).get(HOT_LEASE)
+    checkout = lease.take() if lease is not None else None
+    if checkout is None:
+        checkout = await get_database(request).hot.checkout()
+    try:
+        yield checkout.connection
+    finally:
+        await checkout.release()
 
 
 RawConnectionDependency = Annotated[RawConnection, Depends(get_raw_connection, scope="function")]

@@ -5,6 +5,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypedDict
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -64,6 +65,25 @@ class AppError(Exception):
 class ResourceNotFound(AppError):
     status_code = 404
     message = "Not found"
+
+
+class ServiceUnavailable(AppError):
+    """No database connection came free within the pool timeout: the server is saturated
+    (docs/decisions.md#d27)."""
+
+    status_code = 503
+    message = "The server is busy. Retry the request shortly."
+    retry_after_seconds = 1
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+class RequestTimeout(AppError):
+    """The client did not send its request body in time."""
+
+    status_code = 408
+    message = "The request body was not received in time."
 
 
 class Unauthorized(AppError):
@@ -139,12 +159,20 @@ async def _request_validation_error_handler(_request: Request, exc: Exception) -
     return ErrorJSONResponse(body, status_code=422)
 
 
+async def _pool_timeout_handler(_request: Request, _exc: Exception) -> Response:
+    return ServiceUnavailable().to_response()
+
+
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     cause = exc.__cause__
+    if isinstance(cause, AppError):
+        # Raised while FastAPI read the body (see `RequestBodyTimeoutMiddleware`), which
+        # FastAPI wraps in a 400.
+        return cause.to_response()
     if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
         # FastAPI answers 400 to a JSON body that is not UTF-8; it is malformed JSON like any
-        # other, and this API never answers 400.
+        # other, and this API never answers 400 (docs/decisions.md#d13).
         error = {
             "type": "json_invalid",
             "loc": ["body", cause.start],
@@ -161,3 +189,5 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_error_handler)
     app.add_exception_handler(HTTPException, _http_exception_handler)
+    # A pool checkout that timed out (see db.py).
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _pool_timeout_handler)

@@ -1,8 +1,11 @@
 """Request-wide ASGI middleware other than authentication."""
 
+import asyncio
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from polar_customers.errors import RequestTimeout
 from polar_customers.kit.email import check_deliverability
 
 LEGACY_PREFIX = "/api/v1"
@@ -47,3 +50,36 @@ class EmailDeliverabilityMiddleware:
             await self.app(scope, receive, send)
         finally:
             check_deliverability.reset(token)
+
+
+class RequestBodyTimeoutMiddleware:
+    """Bounds the time a client may take to send a request's body: a client that trickles
+    it is answered 408 instead of holding the request open (docs/decisions.md#d28)."""
+
+    def __init__(self, app: ASGIApp, *, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline: float | None = None
+        more_body = True
+
+        async def receive_in_time() -> Message:
+            nonlocal deadline, more_body
+            if not more_body:
+                return await receive()  # the body is read: only a disconnect is left to wait
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self.timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout() from None
+            more_body = message["type"] == "http.request" and message.get("more_body", False)
+            return message
+
+        await self.app(scope, receive_in_time, send)

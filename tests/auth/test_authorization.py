@@ -1,4 +1,4 @@
-"""Authentication and scopes on every customer operation (contract section 2)."""
+"""Authentication and scopes on every customer operation."""
 
 import json
 import uuid

@@ -9,13 +9,17 @@ from polar_customers.auth.scopes import Scope
 from polar_customers.customers import repository, service
 from polar_customers.customers.schemas import CustomerCreate
 from polar_customers.errors import PolarRequestValidationError
+from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.models import Organization
 from tests.factories import create_customer
 
 
 def principal_of(organization: Organization) -> Principal:
-    subject = AuthSubject(SubjectKind.organization, organization.id, frozenset(Scope))
-    return Principal(subject, (organization.id,))
+    organization_ids = OrganizationIds((organization.id,))
+    subject = AuthSubject(
+        SubjectKind.organization, organization.id, frozenset(Scope), organization_ids
+    )
+    return Principal(subject)
 
 
 class TestDatabaseConstraints:

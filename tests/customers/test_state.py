@@ -1,20 +1,16 @@
 """GET /v1/customers/{id}/state and /v1/customers/external/{external_id}/state"""
 
 import uuid
-from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polar_customers.auth.scopes import Scope
 from polar_customers.kit.time import utc_now
 from polar_customers.models import Customer, Organization
+from tests.customers.state_support import get_state
 from tests.factories import (
     CUSTOMER_KEYS,
-    bearer,
     create_customer,
-    create_organization_token,
     create_subscription,
 )
 
@@ -26,20 +22,6 @@ STATE_KEYS = [
     "active_meters",
     "avatar_url",
 ]
-
-
-@pytest.fixture
-async def customer(session: AsyncSession, organization: Organization) -> Customer:
-    return await create_customer(session, organization=organization, external_id="usr_1")
-
-
-async def get_state(
-    client: httpx.AsyncClient, customer: Customer, headers: dict[str, str]
-) -> dict[str, Any]:
-    response = await client.get(f"/v1/customers/{customer.id}/state", headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 class TestGetCustomerState:
@@ -63,38 +45,6 @@ class TestGetCustomerState:
         path = f"/v1/customers/{customer.id}"
         await client.patch(path, json={"name": "Jane"}, headers=headers)
         assert (await get_state(client, customer, headers))["name"] == "Jane"
-
-    async def test_anonymous(self, client: httpx.AsyncClient, customer: Customer) -> None:
-        response = await client.get(f"/v1/customers/{customer.id}/state")
-        assert response.status_code == 401
-
-    async def test_missing_scope(
-        self,
-        client: httpx.AsyncClient,
-        session: AsyncSession,
-        organization: Organization,
-        customer: Customer,
-    ) -> None:
-        token = await create_organization_token(
-            session, organization=organization, scopes=[Scope.organizations_read]
-        )
-        path = f"/v1/customers/{customer.id}/state"
-        response = await client.get(path, headers=bearer(token))
-        assert response.status_code == 403
-
-    async def test_read_scope(
-        self,
-        client: httpx.AsyncClient,
-        session: AsyncSession,
-        organization: Organization,
-        customer: Customer,
-    ) -> None:
-        token = await create_organization_token(
-            session, organization=organization, scopes=[Scope.customers_read]
-        )
-        path = f"/v1/customers/{customer.id}/state"
-        response = await client.get(path, headers=bearer(token))
-        assert response.status_code == 200
 
     async def test_not_existing(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
         response = await client.get(f"/v1/customers/{uuid.uuid4()}/state", headers=headers)
@@ -167,23 +117,6 @@ class TestGetCustomerStateExternal:
         assert [item["id"] for item in body["active_subscriptions"]] == [str(subscription.id)]
         by_id = await client.get(f"/v1/customers/{customer.id}/state", headers=headers)
         assert body == by_id.json()
-
-    async def test_anonymous(self, client: httpx.AsyncClient, customer: Customer) -> None:
-        response = await client.get("/v1/customers/external/usr_1/state")
-        assert response.status_code == 401
-
-    async def test_missing_scope(
-        self,
-        client: httpx.AsyncClient,
-        session: AsyncSession,
-        organization: Organization,
-        customer: Customer,
-    ) -> None:
-        token = await create_organization_token(
-            session, organization=organization, scopes=[Scope.organizations_read]
-        )
-        response = await client.get("/v1/customers/external/usr_1/state", headers=bearer(token))
-        assert response.status_code == 403
 
     async def test_not_existing(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
         response = await client.get("/v1/customers/external/nobody/state", headers=headers)

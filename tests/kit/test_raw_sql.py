@@ -65,8 +65,28 @@ async def test_numeric_columns_are_floats(
     assert all(type(value) is float for value in rows[0])
 
 
-async def test_expanding_in_is_refused(connection: AsyncConnection) -> None:
-    query = RawQuery(select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True))))
+@pytest.mark.parametrize("count", [0, 1, 3])
+async def test_expanding_in_per_list_length(
+    session: AsyncSession, connection: AsyncConnection, count: int
+) -> None:
+    organizations = [await create_organization(session) for _ in range(3)]
+    customers = [
+        await create_customer(session, organization=organization) for organization in organizations
+    ]
+    await session.commit()
+    query = RawQuery(
+        select(Customer.id)
+        .where(Customer.organization_id.in_(bindparam("ids", expanding=True)))
+        .where(Customer.email != bindparam("email"))
+        .order_by(Customer.id)
+    )
+    ids = [organization.id for organization in organizations[:count]]
+    raw = await borrow(connection)
 
-    with pytest.raises(ValueError, match="expanding IN"):
-        await (await borrow(connection)).fetch(query, ids=[])
+    rows = await raw.fetch(query, ids=ids, email="nobody@example.com")
+    again = await raw.fetch(query, ids=ids, email="nobody@example.com")  # compiled, reused
+
+    core = await connection.execute(query.statement, {"ids": ids, "email": "nobody@example.com"})
+    assert rows == again == [tuple(row) for row in core]
+    assert len(rows) == count
+    assert {row[0] for row in rows} == {customer.id for customer in customers[:count]}

@@ -1,10 +1,11 @@
 """Reads the bearer token before routing, as Polar does: an unknown token is a 401 on any path."""
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import sqlalchemy.exc
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polar_customers.auth.principal import resolve_token
-from polar_customers.db import RAW_CONNECTION, Database
-from polar_customers.errors import InvalidToken
+from polar_customers.db import HOT_LEASE, Database, HotLease
+from polar_customers.errors import InvalidToken, ServiceUnavailable
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -24,7 +25,8 @@ def bearer_token(scope: Scope) -> str | None:
 
 class AuthenticationMiddleware:
     """Puts the token's subject in `scope["state"]["auth_subject"]` (None when anonymous),
-    and the connection that found it in `scope["state"][RAW_CONNECTION]`."""
+    and the hot connection that found it, lent to the request, in `scope["state"][HOT_LEASE]`.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,12 +42,29 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         database: Database = app_state.database
-        # The request's hot reads reuse this connection (see db.get_raw_connection).
-        async with database.raw_reads() as connection:
-            subject = await resolve_token(connection, token, key=app_state.token_key)
+        try:
+            lease = HotLease(await database.hot.checkout())
+        except sqlalchemy.exc.TimeoutError:
+            await ServiceUnavailable().to_response()(scope, receive, send)
+            return
+        try:
+            subject = await resolve_token(lease.connection, token, key=app_state.token_key)
             if subject is None:
+                await lease.give_back()
                 await InvalidToken().to_response()(scope, receive, send)
                 return
             state = scope.setdefault("state", {})
-            state["auth_subject"], state[RAW_CONNECTION] = subject, connection
-            await self.app(scope, receive, send)
+            state["auth_subject"], state[HOT_LEASE] = subject, lease
+
+            # The connection goes back before the request first waits on its client.
+            async def receive_without_lease() -> Message:
+                await lease.give_back()
+                return await receive()
+
+            async def send_without_lease(message: Message) -> None:
+                await lease.give_back()
+                await send(message)
+
+            await self.app(scope, receive_without_lease, send_without_lease)
+        finally:
+            await lease.give_back()

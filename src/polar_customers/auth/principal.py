@@ -1,18 +1,17 @@
 """Who is calling: resolved from the bearer token by the middleware, checked by routes."""
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import Request
 
 from polar_customers.auth import repository
-from polar_customers.auth.scopes import Scope, parse_scopes
+from polar_customers.auth.scopes import RESERVED_SCOPES, Scope, parse_scopes
 from polar_customers.auth.tokens import TokenPrefix, hash_token
-from polar_customers.db import RAW_CONNECTION
 from polar_customers.errors import InsufficientScope, Unauthorized
 from polar_customers.kit.raw_sql import RawConnection
+from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.kit.time import utc_now
 
 
@@ -23,19 +22,24 @@ class SubjectKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AuthSubject:
-    """The owner of a valid token and the scopes the token carries."""
+    """The owner of a valid token, the scopes the token carries and the organizations it may
+    act in (its own for an organization token, the user's memberships for a personal one)."""
 
     kind: SubjectKind
     id: uuid.UUID
     scopes: frozenset[Scope]
+    organization_ids: OrganizationIds
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authorized caller and the organizations it may see."""
+    """A caller whose token holds a scope the route accepts."""
 
     subject: AuthSubject
-    organization_ids: Sequence[uuid.UUID]
+
+    @property
+    def organization_ids(self) -> OrganizationIds:
+        return self.subject.organization_ids
 
     @property
     def is_organization(self) -> bool:
@@ -51,32 +55,35 @@ async def resolve_token(connection: RawConnection, token: str, *, key: bytes) ->
         )
         if oat is not None:
             organization_id, scope = oat
-            return AuthSubject(SubjectKind.organization, organization_id, parse_scopes(scope))
+            return AuthSubject(
+                SubjectKind.organization,
+                organization_id,
+                parse_scopes(scope),
+                OrganizationIds((organization_id,)),
+            )
     pat = await repository.get_live_personal_token(connection, token_hash=token_hash, now=now)
-    if pat is not None:
-        user_id, scope = pat
-        return AuthSubject(SubjectKind.user, user_id, parse_scopes(scope))
-    return None
+    if pat is None:
+        return None
+    user_id, scope = pat
+    memberships = await repository.list_member_organization_ids(connection, user_id=user_id)
+    return AuthSubject(
+        SubjectKind.user, user_id, parse_scopes(scope), OrganizationIds(tuple(memberships))
+    )
 
 
-def authorize(*accepted: Scope) -> Callable[..., Awaitable[Principal]]:
-    """A route dependency admitting subjects holding any one of the `accepted` scopes."""
-    challenge_scope = " ".join(accepted)
+class Authorizer:
+    """A route dependency admitting subjects that hold any one of the `accepted` scopes. The
+    route layer (kit/routing.py) documents the route's scopes from it."""
 
-    async def dependency(request: Request) -> Principal:
-        state = request.scope.get("state", {})
-        subject: AuthSubject | None = state.get("auth_subject")
+    def __init__(self, *accepted: Scope) -> None:
+        self.accepted = frozenset(accepted)
+        self.challenge_scope = " ".join(accepted)  # in a fixed order (docs/decisions.md#d10)
+        self.documented_scopes = tuple(scope for scope in accepted if scope not in RESERVED_SCOPES)
+
+    async def __call__(self, request: Request) -> Principal:
+        subject: AuthSubject | None = request.scope.get("state", {}).get("auth_subject")
         if subject is None:
             raise Unauthorized()
-        if subject.scopes.isdisjoint(accepted):
-            raise InsufficientScope(scope=challenge_scope)
-        if subject.kind == SubjectKind.organization:
-            return Principal(subject, (subject.id,))
-        # The connection that resolved the token (a subject implies one).
-        connection: RawConnection = state[RAW_CONNECTION]
-        organization_ids = await repository.list_member_organization_ids(
-            connection, user_id=subject.id
-        )
-        return Principal(subject, organization_ids)
-
-    return dependency
+        if subject.scopes.isdisjoint(self.accepted):
+            raise InsufficientScope(scope=self.challenge_scope)
+        return Principal(subject)

@@ -1,10 +1,10 @@
 """SQL for benefit grants. Every query starts from the organization of the customer."""
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
@@ -47,13 +47,9 @@ async def list_granted(
     )
 
 
-async def revoke_granted(
-    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime
-) -> None:
-    """Revoke every grant the customer holds at `now`."""
-    statement: Update = (
-        update(BenefitGrant)
-        .where(*_granted(organization_id, customer_id))
-        .values(granted_at=None, revoked_at=now, modified_at=now)
-    )
-    await session.execute(statement)
+async def lock_granted(
+    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID
+) -> Sequence[BenefitGrant]:
+    """The customer's live, granted grants, locked (for writes)."""
+    statement = select(BenefitGrant).where(*_granted(organization_id, customer_id))
+    return (await session.scalars(statement.with_for_update())).all()

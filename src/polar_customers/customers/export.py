@@ -3,17 +3,17 @@
 import csv
 import io
 import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from polar_customers.customers import repository
+from polar_customers.customers import render, repository
 from polar_customers.customers.schemas import Customer
-from polar_customers.db import SessionFactory
-from polar_customers.kit.raw_sql import borrow
+from polar_customers.kit.raw_sql import RawPool
 from polar_customers.kit.streams import read_ahead
+from polar_customers.kit.tenancy import OrganizationIds
+from polar_customers.kit.versions import ApiVersion
 
 CSV_HEADER = (
     "ID",
@@ -34,7 +34,8 @@ _customers_json = TypeAdapter(list[Customer])
 
 
 def wants_json(accept: str | None) -> bool:
-    """Whether the Accept header asks for JSON rather than CSV (the official SDKs ask for JSON)."""
+    """Whether the Accept header asks for JSON rather than CSV (the official SDKs ask for JSON;
+    docs/decisions.md#d6)."""
     if not accept:
         return False
     preferences: dict[str, float] = {}
@@ -81,31 +82,54 @@ def csv_row(row: Sequence[Any]) -> list[str]:
 
 
 async def _batches(
-    sessions: SessionFactory,
-    organization_ids: Sequence[uuid.UUID],
-    filter_organization_ids: Sequence[uuid.UUID] | None,
-    *,
-    csv: bool,
+    pool: RawPool, organization_ids: OrganizationIds, *, csv: bool
 ) -> AsyncIterator[list[Any]]:
-    async with sessions() as session:
-        connection = await borrow(await session.connection())
-        rows = repository.stream_export(
-            connection, organization_ids, filter_organization_ids=filter_organization_ids, csv=csv
-        )
-        async for batch in read_ahead(rows):
-            yield batch
+    """Every visible customer in batches, one organization after the other, each batch read
+    by its own short query on a connection held only for that query."""
+    for organization_id in organization_ids:
+        tenant, after = OrganizationIds((organization_id,)), None
+        while True:
+            async with pool.connection() as connection:
+                rows, after = await repository.export_batch(
+                    connection, tenant, csv=csv, after=after
+                )
+            if rows:
+                yield rows
+            if after is None:
+                break
 
 
-async def stream_csv(
-    sessions: SessionFactory,
-    organization_ids: Sequence[uuid.UUID],
-    filter_organization_ids: Sequence[uuid.UUID] | None,
-) -> AsyncIterator[str]:
+async def _started(batches: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
+    """`batches`, its first one already read: a database that cannot serve it fails the
+    request (a 503 when the pool is exhausted) before the response starts. Later batches are
+    read while the previous one is sent."""
+    ahead = read_ahead(batches)
+    first = await anext(ahead, None)
+
+    async def rest() -> AsyncIterator[list[Any]]:
+        try:
+            if first is not None:
+                yield first
+                async for batch in ahead:
+                    yield batch
+        finally:
+            await ahead.aclose()
+
+    return rest()
+
+
+async def stream_csv(pool: RawPool, organization_ids: OrganizationIds) -> AsyncIterator[str]:
+    """The CSV of Polar's export, by chunks of one batch."""
+    batches = await _started(_batches(pool, organization_ids, csv=True))
+    return _csv_chunks(batches)
+
+
+async def _csv_chunks(batches: AsyncIterator[list[Any]]) -> AsyncIterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
-    async for batch in _batches(sessions, organization_ids, filter_organization_ids, csv=True):
+    async for batch in batches:
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(csv_row(row) for row in batch)
@@ -113,16 +137,20 @@ async def stream_csv(
 
 
 async def stream_json(
-    sessions: SessionFactory,
-    organization_ids: Sequence[uuid.UUID],
-    filter_organization_ids: Sequence[uuid.UUID] | None,
+    pool: RawPool, organization_ids: OrganizationIds, version: ApiVersion
+) -> AsyncIterator[bytes]:
+    """A JSON array of customers as every response renders them (customers/render.py)."""
+    batches = await _started(_batches(pool, organization_ids, csv=False))
+    return _json_chunks(batches, version)
+
+
+async def _json_chunks(
+    batches: AsyncIterator[list[Any]], version: ApiVersion
 ) -> AsyncIterator[bytes]:
     yield b"["
     first = True
-    async for batch in _batches(sessions, organization_ids, filter_organization_ids, csv=False):
-        customers = _customers_json.validate_python(batch)
-        chunk = _customers_json.dump_json(customers)[1:-1]
-        if chunk:
-            yield chunk if first else b"," + chunk
-            first = False
+    async for batch in batches:
+        chunk = _customers_json.dump_json(render.customers(batch, version))[1:-1]
+        yield chunk if first else b"," + chunk
+        first = False
     yield b"]"

@@ -1,45 +1,154 @@
-"""SQL for customers. Every query starts from the caller's organization ids."""
+"""SQL for customers. Every query is bound to the caller's organizations (kit/tenancy.py), and
+every read gives `CustomerRow`s, whatever path fetched them."""
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     String,
     bindparam,
-    cast,
     false,
     func,
     or_,
     select,
+    tuple_,
+)
+from sqlalchemy import (
+    cast as sql_cast,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from polar_customers.kit.metadata import metadata_matches
 from polar_customers.kit.pagination import PaginationParams
-from polar_customers.kit.raw_sql import RawConnection, RawQuery
+from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.sql_text import isoformat_utc, uuid_text
+from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.models import Customer
+
+
+class CustomerRow(TypedDict):
+    """A customer as every read gives it: its columns, by attribute name."""
+
+    id: uuid.UUID
+    created_at: datetime
+    modified_at: datetime | None
+    deleted_at: datetime | None
+    organization_id: uuid.UUID
+    external_id: str | None
+    email: str
+    email_verified: bool
+    name: str | None
+    billing_address: dict[str, Any] | None
+    tax_id: list[str] | None
+    user_metadata: dict[str, Any]
+
+
+CUSTOMER_COLUMNS = attribute_columns(Customer)
+_KEYS = tuple(column.key for column in CUSTOMER_COLUMNS)
+_VISIBLE = live_rows(Customer)
+"""The one tenancy predicate of the table: live customers of the caller's organizations."""
+
+
+def row_of(customer: Customer) -> CustomerRow:
+    """The row of a customer loaded through the ORM (by the write paths)."""
+    return cast(CustomerRow, {key: getattr(customer, key) for key in _KEYS})
+
+
+@dataclass(frozen=True, slots=True)
+class ById:
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ByExternalId:
+    external_id: str
+
+
+Lookup = ById | ByExternalId
+"""How a route names one customer: by its id or by the id it has in the client's system."""
+
+_CRITERIA: dict[type[Lookup], ColumnElement[bool]] = {
+    ById: Customer.id == bindparam("id"),
+    ByExternalId: Customer.external_id == bindparam("external_id"),
+}
+# At most two: one external id can be in several of a user's organizations, and two are
+# enough to tell that it is ambiguous.
+_READS = {
+    kind: RawQuery(select(*CUSTOMER_COLUMNS).where(_VISIBLE, criterion).limit(2))
+    for kind, criterion in _CRITERIA.items()
+}
+# Locked until the transaction ends, so that concurrent writes to one customer apply one
+# after the other, each seeing the last (SQLite already serializes writers).
+_LOCKS = {
+    kind: select(Customer).where(_VISIBLE, criterion).limit(2).with_for_update()
+    for kind, criterion in _CRITERIA.items()
+}
+
+
+def _lookup_parameters(organization_ids: OrganizationIds, lookup: Lookup) -> dict[str, Any] | None:
+    """The statement parameters of `lookup`; None when no stored row can match it."""
+    if isinstance(lookup, ById):
+        return {**tenant_parameters(organization_ids), "id": lookup.id}
+    if not is_storable(lookup.external_id):
+        return None
+    return {**tenant_parameters(organization_ids), "external_id": lookup.external_id}
+
+
+async def read(
+    connection: RawConnection, organization_ids: OrganizationIds, lookup: Lookup
+) -> list[CustomerRow]:
+    """The live customers `lookup` names (at most two), without the ORM: for responses."""
+    parameters = _lookup_parameters(organization_ids, lookup)
+    if parameters is None:
+        return []
+    rows = await connection.fetch_mappings(_READS[type(lookup)], **parameters)
+    return cast(list[CustomerRow], rows)
+
+
+async def lock(
+    session: AsyncSession, organization_ids: OrganizationIds, lookup: Lookup
+) -> Sequence[Customer]:
+    """The live customers `lookup` names (at most two), locked until the transaction ends:
+    for writes."""
+    parameters = _lookup_parameters(organization_ids, lookup)
+    if parameters is None:
+        return []
+    return (await session.scalars(_LOCKS[type(lookup)], parameters)).all()
+
+
+async def email_taken(session: AsyncSession, organization_ids: OrganizationIds, email: str) -> bool:
+    """Whether a live customer of these organizations has this email, whatever its case."""
+    statement = select(Customer.id).where(_VISIBLE, func.lower(Customer.email) == email.lower())
+    taken = await session.scalar(select(statement.exists()), tenant_parameters(organization_ids))
+    return bool(taken)
+
+
+async def external_id_taken(
+    session: AsyncSession, organization_ids: OrganizationIds, external_id: str
+) -> bool:
+    # Deleted customers have no external id: they free it (see service.delete_customer).
+    statement = select(Customer.id).where(_VISIBLE, Customer.external_id == external_id)
+    taken = await session.scalar(select(statement.exists()), tenant_parameters(organization_ids))
+    return bool(taken)
+
+
+# Lists ---------------------------------------------------------------------------------------
 
 _SORT_COLUMNS: dict[str, Any] = {
     "created_at": Customer.created_at,
     "email": Customer.email,
     "name": Customer.name,
 }
-EXPORT_BATCH_SIZE = 1000
-MAX_OFFSET = 2**62  # past any real table; larger offsets overflow the databases' integers
-
-
-def visible(organization_ids: Sequence[uuid.UUID]) -> Select[tuple[Customer]]:
-    """Live customers of the given organizations."""
-    return select(Customer).where(
-        Customer.organization_id.in_(organization_ids), Customer.deleted_at.is_(None)
-    )
+# Past any real table; larger offsets overflow the databases' integers (docs/decisions.md#d16).
+MAX_OFFSET = 2**62
 
 
 def _escape_like(value: str) -> str:
@@ -55,23 +164,21 @@ def _case_insensitive_like(
     return column.ilike(pattern, escape="\\")
 
 
-def filter_list(
-    statement: Select[tuple[Customer]],
+def list_statement(
     *,
     dialect: str,
-    organization_ids: Sequence[uuid.UUID] | None = None,
     email: str | None = None,
     query: str | None = None,
     metadata: dict[str, list[str]] | None = None,
-) -> Select[tuple[Customer]]:
-    """Apply the list filters. `query` matches a substring of email or name, or an external
-    id prefix, with LIKE wildcards taken literally."""
+) -> Select[Any]:
+    """The visible customers that match the list filters. `query` matches a substring of
+    email or name, or an external id prefix, with LIKE wildcards taken literally
+    (docs/decisions.md#d2)."""
+    statement = select(*CUSTOMER_COLUMNS).where(_VISIBLE)
     searched = [email or "", query or ""]
     searched += [text for key, values in (metadata or {}).items() for text in (key, *values)]
     if not all(is_storable(text) for text in searched):
         return statement.where(false())  # nothing stored can contain what cannot be stored
-    if organization_ids is not None:
-        statement = statement.where(Customer.organization_id.in_(organization_ids))
     if email is not None:
         statement = statement.where(func.lower(Customer.email) == email.lower())
     if query is not None:
@@ -98,163 +205,41 @@ def _order_by(sorting: Sequence[SortCriterion]) -> list[Any]:
         clauses.append(
             column.desc().nulls_first() if criterion.descending else column.asc().nulls_last()
         )
-    # A unique tie-breaker keeps pages stable when sort keys repeat.
+    # A unique tie-breaker keeps pages stable when sort keys repeat (docs/decisions.md#d15).
     clauses.append(Customer.id.desc() if sorting and sorting[-1].descending else Customer.id.asc())
     return clauses
 
 
 async def paginate(
     session: AsyncSession,
-    statement: Select[tuple[Customer]],
+    organization_ids: OrganizationIds,
+    statement: Select[Any],
     *,
     pagination: PaginationParams,
     sorting: Sequence[SortCriterion],
-) -> tuple[Sequence[Customer], int]:
+) -> tuple[list[CustomerRow], int]:
     """One page of `statement` and the total count of its rows.
 
     The page comes from the sorted index alone; the total is counted separately, and only
     when the page cannot tell it (a full page, or one past the end): a window count would
-    read every matching row in full for each page.
+    read every matching row in full for each page. A page past the end still counts the
+    total (docs/decisions.md#d4).
     """
+    parameters = tenant_parameters(organization_ids)
+    count = select(func.count()).select_from(statement.subquery())
     if pagination.offset > MAX_OFFSET:
-        return [], await _count(session, statement)
+        return [], int(await session.scalar(count, parameters) or 0)
     page = statement.order_by(*_order_by(sorting)).limit(pagination.limit)
-    items = (await session.scalars(page.offset(pagination.offset))).all()
+    result = await session.execute(page.offset(pagination.offset), parameters)
+    items = cast(list[CustomerRow], [dict(row) for row in result.mappings()])
     if 0 < len(items) < pagination.limit or (pagination.page == 1 and not items):
         return items, pagination.offset + len(items)
-    return items, await _count(session, statement)
+    return items, int(await session.scalar(count, parameters) or 0)
 
 
-async def _count(session: AsyncSession, statement: Select[tuple[Customer]]) -> int:
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    return int(total or 0)
+# Export --------------------------------------------------------------------------------------
 
-
-def _locking_statements(*criteria: ColumnElement[bool]) -> dict[bool, Any]:
-    """Prebuilt (once, at import) selects of live customers matching `criteria`, keyed by
-    "several organizations?". They lock the row, so that concurrent writes to one customer
-    apply one after the other, each seeing the last (SQLite already serializes writers)."""
-    scopes = {
-        False: Customer.organization_id == bindparam("organization_id"),
-        True: Customer.organization_id.in_(bindparam("organization_ids", expanding=True)),
-    }
-    return {
-        several: select(Customer)
-        .where(scope, Customer.deleted_at.is_(None), *criteria)
-        .with_for_update()
-        for several, scope in scopes.items()
-    }
-
-
-def _tenant_parameters(organization_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
-    if len(organization_ids) == 1:
-        return {"organization_id": organization_ids[0]}
-    return {"organization_ids": list(organization_ids)}
-
-
-_BY_ID = _locking_statements(Customer.id == bindparam("id"))
-_BY_EXTERNAL_ID = {
-    several: statement.limit(2)
-    for several, statement in _locking_statements(
-        Customer.external_id == bindparam("external_id")
-    ).items()
-}
-
-
-async def lock_by_id(
-    session: AsyncSession, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
-) -> Customer | None:
-    """The live customer with this id, locked until the transaction ends (for writes)."""
-    statement = _BY_ID[len(organization_ids) != 1]
-    parameters = {**_tenant_parameters(organization_ids), "id": id}
-    customer: Customer | None = await session.scalar(statement, parameters)
-    return customer
-
-
-async def lock_by_external_id(
-    session: AsyncSession, organization_ids: Sequence[uuid.UUID], external_id: str
-) -> Sequence[Customer]:
-    """The live customers with this external id, locked (for writes): at most two, as more
-    than one is possible across a user's organizations."""
-    if not is_storable(external_id):
-        return []
-    statement = _BY_EXTERNAL_ID[len(organization_ids) != 1]
-    parameters = {**_tenant_parameters(organization_ids), "external_id": external_id}
-    return (await session.scalars(statement, parameters)).all()
-
-
-_LIVE_IN_ORGANIZATION = (
-    Customer.organization_id == bindparam("organization_id"),
-    Customer.deleted_at.is_(None),
-)
-CUSTOMER_COLUMNS = (
-    Customer.id,
-    Customer.created_at,
-    Customer.modified_at,
-    Customer.user_metadata,
-    Customer.external_id,
-    Customer.email,
-    Customer.email_verified,
-    Customer.name,
-    Customer.billing_address,
-    Customer.tax_id,
-    Customer.organization_id,
-    Customer.deleted_at,
-)
-"""Every column a `Customer` response needs, as plain row values."""
-_RAW_BY_ID = RawQuery(
-    select(*CUSTOMER_COLUMNS).where(*_LIVE_IN_ORGANIZATION, Customer.id == bindparam("id"))
-)
-_RAW_BY_EXTERNAL_ID = RawQuery(
-    select(*CUSTOMER_COLUMNS).where(
-        *_LIVE_IN_ORGANIZATION, Customer.external_id == bindparam("external_id")
-    )
-)
-
-
-async def read_by_id(
-    connection: RawConnection, organization_ids: Sequence[uuid.UUID], id: uuid.UUID
-) -> dict[str, Any] | None:
-    """The live customer with this id, as column values, without the ORM (for responses
-    only). One query per organization: each stays within one shard when sharded by it."""
-    for organization_id in organization_ids:
-        rows = await connection.fetch_mappings(_RAW_BY_ID, organization_id=organization_id, id=id)
-        if rows:
-            return rows[0]
-    return None
-
-
-async def read_by_external_id(
-    connection: RawConnection, organization_ids: Sequence[uuid.UUID], external_id: str
-) -> list[dict[str, Any]]:
-    """Like `lock_by_external_id`, as column values, without the ORM or a lock (for
-    responses only)."""
-    found: list[dict[str, Any]] = []
-    if not is_storable(external_id):
-        return found
-    for organization_id in organization_ids:
-        found += await connection.fetch_mappings(
-            _RAW_BY_EXTERNAL_ID, organization_id=organization_id, external_id=external_id
-        )
-        if len(found) > 1:
-            break
-    return found
-
-
-async def email_taken(session: AsyncSession, organization_id: uuid.UUID, email: str) -> bool:
-    statement = visible([organization_id]).where(func.lower(Customer.email) == email.lower())
-    return await session.scalar(select(statement.exists())) or False
-
-
-async def external_id_taken(
-    session: AsyncSession, organization_id: uuid.UUID, external_id: str
-) -> bool:
-    statement = select(Customer.id).where(
-        Customer.organization_id == organization_id, Customer.external_id == external_id
-    )
-    return await session.scalar(select(statement.exists())) or False
-
-
+EXPORT_BATCH_SIZE = 1000
 _ADDRESS = Customer.billing_address
 _TAX_ID = Customer.tax_id
 CSV_COLUMNS = (
@@ -269,33 +254,52 @@ CSV_COLUMNS = (
         _ADDRESS[field].as_string().label(field)
         for field in ("line1", "line2", "city", "state", "postal_code", "country")
     ),
-    cast(Customer.user_metadata, String).label("metadata_json"),
+    sql_cast(Customer.user_metadata, String).label("metadata_json"),
 )
 """The export's cells as text, formatted and extracted from the JSON documents by the
 database (much faster than converting them in Python); metadata comes as the stored JSON."""
 
+ExportKey = tuple[datetime, uuid.UUID]
+"""Where an export batch ends: the creation time and id of its last customer."""
+_EXPORT_ORDER = (Customer.created_at, Customer.id)
+_AFTER = tuple_(*_EXPORT_ORDER) > tuple_(
+    bindparam("after_created_at", type_=Customer.created_at.type),
+    bindparam("after_id", type_=Customer.id.type),
+)
 
-_EXPORT_QUERIES = {
-    csv: RawQuery(select(*columns).where(*_LIVE_IN_ORGANIZATION))
-    for csv, columns in ((True, CSV_COLUMNS), (False, CUSTOMER_COLUMNS))
-}
+
+def _export_queries(columns: Sequence[Any]) -> dict[bool, RawQuery]:
+    """The first batch and the next ones (keyed by "after a key?"), with the key last."""
+    key = (Customer.created_at.label("key_created_at"), Customer.id.label("key_id"))
+    statement = (
+        select(*columns, *key).where(_VISIBLE).order_by(*_EXPORT_ORDER).limit(EXPORT_BATCH_SIZE)
+    )
+    return {False: RawQuery(statement), True: RawQuery(statement.where(_AFTER))}
 
 
-async def stream_export(
+_EXPORTS = {True: _export_queries(CSV_COLUMNS), False: _export_queries(CUSTOMER_COLUMNS)}
+
+
+async def export_batch(
     connection: RawConnection,
-    organization_ids: Sequence[uuid.UUID],
+    organization_ids: OrganizationIds,
     *,
-    filter_organization_ids: Sequence[uuid.UUID] | None,
     csv: bool,
-) -> AsyncIterator[list[Any]]:
-    """Every visible customer in batches, never all in memory: rows of `CSV_COLUMNS` for
-    the CSV, else column-name mappings of `CUSTOMER_COLUMNS`. One scan per organization."""
-    query = _EXPORT_QUERIES[csv]
-    for organization_id in organization_ids:
-        if filter_organization_ids is not None and organization_id not in filter_organization_ids:
-            continue
-        batches = connection.stream(
-            query, batch_size=EXPORT_BATCH_SIZE, organization_id=organization_id
-        )
-        async for batch in batches:
-            yield batch if csv else [dict(zip(query.names, row, strict=True)) for row in batch]
+    after: ExportKey | None,
+) -> tuple[list[Any], ExportKey | None]:
+    """Up to `EXPORT_BATCH_SIZE` visible customers created after `after` (all from the
+    first), oldest first: rows of `CSV_COLUMNS` for the CSV, else `CustomerRow`s; and the key
+    to read the next batch after (None when this one was the last).
+
+    One short query per batch, so that a slow reader of the export never holds a connection
+    (docs/decisions.md#d26)."""
+    query = _EXPORTS[csv][after is not None]
+    parameters = tenant_parameters(organization_ids)
+    if after is not None:
+        parameters.update(after_created_at=after[0], after_id=after[1])
+    rows = await connection.fetch(query, **parameters)
+    next_key = (rows[-1][-2], rows[-1][-1]) if len(rows) == EXPORT_BATCH_SIZE else None
+    if csv:
+        return [row[:-2] for row in rows], next_key
+    names = query.names[:-2]
+    return [dict(zip(names, row[:-2], strict=True)) for row in rows], next_key

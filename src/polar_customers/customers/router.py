@@ -1,16 +1,17 @@
-"""HTTP routes of `/v1/customers`: parse, authorize, call the service, return."""
+"""HTTP routes of `/v1/customers`: parse, authorize, call the service, render, return."""
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import UUID4
 
-from polar_customers.auth.principal import Principal, authorize
+from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE
-from polar_customers.customers import export, service, state
+from polar_customers.customers import export, render, service, state
+from polar_customers.customers.repository import ByExternalId, ById
 from polar_customers.customers.schemas import (
     Customer,
     CustomerBalance,
@@ -20,23 +21,27 @@ from polar_customers.customers.schemas import (
     CustomerUpdate,
     CustomerUpdateExternalID,
 )
-from polar_customers.db import (
-    RawConnectionDependency,
-    SessionDependency,
-    get_database,
-)
+from polar_customers.db import RawConnectionDependency, SessionDependency, get_database
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
-from polar_customers.kit.openapi import AUTH_RESPONSES, SECURITY, not_found
+from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
+from polar_customers.kit.routing import ApiRoute
 from polar_customers.kit.schemas import OrganizationID, SchemaResponse
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
-from polar_customers.models import Customer as CustomerModel
+from polar_customers.kit.tenancy import narrow
+from polar_customers.kit.versions import Version
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    prefix="/v1/customers",
+    tags=["customers"],
+    responses=AUTH_RESPONSES,
+    route_class=ApiRoute,
+)
 
 Session = SessionDependency
-Reader = Annotated[Principal, Depends(authorize(*CUSTOMERS_READ))]
-Writer = Annotated[Principal, Depends(authorize(*CUSTOMERS_WRITE))]
+Connection = RawConnectionDependency
+Reader = Annotated[Principal, Depends(Authorizer(*CUSTOMERS_READ))]
+Writer = Annotated[Principal, Depends(Authorizer(*CUSTOMERS_WRITE))]
 Sorting = Annotated[
     list[SortCriterion],
     Depends(sorting_dependency(CustomerSortProperty, default=["-created_at"])),
@@ -48,8 +53,6 @@ OrganizationIDFilter = Annotated[
 CustomerID = Annotated[UUID4, Path(description="The customer ID.")]
 ExternalID = Annotated[str, Path(description="The customer external ID.")]
 
-_READ_SCOPES = "\n\n**Scopes**: `customers:read` `customers:write`"
-_WRITE_SCOPES = "\n\n**Scopes**: `customers:write`"
 _NOT_FOUND = not_found("Customer not found.")
 _DELETE_DESCRIPTION = (
     "Delete a customer.\n\nThis action cannot be undone and will immediately:\n"
@@ -59,6 +62,7 @@ _DELETE_DESCRIPTION = (
     "or revoke certain benefits.\n\nNote: The customers information will nonetheless be "
     "retained for historic orders and subscriptions."
 )
+_DELETED = {204: {"description": "Customer deleted."}, **_NOT_FOUND}
 
 
 def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
@@ -70,14 +74,15 @@ def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] |
 @router.get(
     "/",
     summary="List Customers",
-    description="List customers." + _READ_SCOPES,
+    description="List customers.",
     operation_id="customers:list",
     response_model=ListResource[Customer],
-    openapi_extra={"parameters": [METADATA_QUERY_OPENAPI], "security": SECURITY},
+    openapi_extra={"parameters": [METADATA_QUERY_OPENAPI]},
 )
 async def list_customers(
     principal: Reader,
-    session: SessionDependency,
+    session: Session,
+    version: Version,
     pagination: PaginationParamsQuery,
     sorting: Sorting,
     organization_id: OrganizationIDFilter = None,
@@ -86,40 +91,36 @@ async def list_customers(
         str | None, Query(description="Filter by name, email, or external ID.")
     ] = None,
     metadata: dict[str, list[str]] = Depends(get_metadata_query),
-) -> ListResource[Customer]:
+) -> SchemaResponse:
     """List the customers visible to the caller, filtered, sorted and paginated."""
-    items, total = await service.list_customers(
+    rows, total = await service.list_customers(
         session,
-        principal,
-        organization_ids=_as_list(organization_id),
+        narrow(principal.organization_ids, _as_list(organization_id)),
         email=email,
         query=query,
         metadata=metadata,
         pagination=pagination,
         sorting=sorting,
     )
-    return ListResource[Customer].of(
-        [Customer.model_validate(item) for item in items],
-        total_count=total,
-        limit=pagination.limit,
-    )
+    page = render.customer_page(rows, total=total, pagination=pagination, version=version)
+    return SchemaResponse(page)
 
 
 @router.post(
     "/",
     summary="Create Customer",
-    description="Create a customer." + _WRITE_SCOPES,
+    description="Create a customer.",
     operation_id="customers:create",
     status_code=201,
     response_model=Customer,
     responses={201: {"description": "Customer created."}},
-    openapi_extra={"security": SECURITY},
 )
 async def create_customer(
-    customer_create: CustomerCreate, principal: Writer, session: Session
-) -> CustomerModel:
+    customer_create: CustomerCreate, principal: Writer, session: Session, version: Version
+) -> SchemaResponse:
     """Create a customer in the caller's organization (or the one named, for user tokens)."""
-    return await service.create_customer(session, principal, create=customer_create)
+    row = await service.create_customer(session, principal, create=customer_create)
+    return SchemaResponse(render.customer(row, version), status_code=201)
 
 
 @router.get(
@@ -127,7 +128,7 @@ async def create_customer(
     summary="Export Customers",
     description=(
         "Export customers as a CSV file, or as a JSON array when the request accepts "
-        "`application/json`." + _READ_SCOPES
+        "`application/json`."
     ),
     operation_id="customers:export",
     response_class=StreamingResponse,
@@ -142,19 +143,22 @@ async def create_customer(
             },
         }
     },
-    openapi_extra={"security": SECURITY},
 )
 async def export_customers(
-    request: Request, principal: Reader, organization_id: OrganizationIDFilter = None
+    request: Request,
+    principal: Reader,
+    version: Version,
+    organization_id: OrganizationIDFilter = None,
 ) -> StreamingResponse:
-    """Stream every visible customer; nothing is held in memory beyond one batch."""
-    sessions = get_database(request).read_sessions
-    filter_ids = _as_list(organization_id)
+    """Stream every visible customer; nothing is held in memory beyond one batch, and no
+    connection beyond one batch's query."""
+    organization_ids = narrow(principal.organization_ids, _as_list(organization_id))
+    pool = get_database(request).scans
     if export.wants_json(request.headers.get("accept")):
-        body: Any = export.stream_json(sessions, principal.organization_ids, filter_ids)
-        return StreamingResponse(body, media_type="application/json")
+        chunks = await export.stream_json(pool, organization_ids, version)
+        return StreamingResponse(chunks, media_type="application/json")
     return StreamingResponse(
-        export.stream_csv(sessions, principal.organization_ids, filter_ids),
+        await export.stream_csv(pool, organization_ids),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=polar-customers.csv"},
     )
@@ -163,49 +167,52 @@ async def export_customers(
 @router.get(
     "/{id}",
     summary="Get Customer",
-    description="Get a customer by ID." + _READ_SCOPES,
+    description="Get a customer by ID.",
     operation_id="customers:get",
     response_model=Customer,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def get_customer(
-    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+    id: CustomerID, principal: Reader, connection: Connection, version: Version
 ) -> SchemaResponse:
     """Get a customer by ID."""
-    return SchemaResponse(await service.read_customer(connection, principal, id=id))
+    row = await service.get(connection, principal, ById(id))
+    return SchemaResponse(render.customer(row, version))
 
 
 @router.patch(
     "/{id}",
     summary="Update Customer",
-    description="Update a customer." + _WRITE_SCOPES,
+    description="Update a customer.",
     operation_id="customers:update",
     response_model=Customer,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def update_customer(
-    id: CustomerID, customer_update: CustomerUpdate, principal: Writer, session: Session
-) -> CustomerModel:
+    id: CustomerID,
+    customer_update: CustomerUpdate,
+    principal: Writer,
+    session: Session,
+    version: Version,
+) -> SchemaResponse:
     """Update the fields present in the body of a customer found by ID."""
-    customer = await service.lock_customer(session, principal, id=id)
-    return await service.update_customer(session, customer, update=customer_update)
+    customer = await service.lock(session, principal, ById(id))
+    row = await service.update_customer(session, customer, update=customer_update)
+    return SchemaResponse(render.customer(row, version))
 
 
 @router.delete(
     "/{id}",
     summary="Delete Customer",
-    description=_DELETE_DESCRIPTION + _WRITE_SCOPES,
+    description=_DELETE_DESCRIPTION,
     operation_id="customers:delete",
     status_code=204,
     response_class=Response,
-    responses={204: {"description": "Customer deleted."}, **_NOT_FOUND},
-    openapi_extra={"security": SECURITY},
+    responses=_DELETED,
 )
 async def delete_customer(id: CustomerID, principal: Writer, session: Session) -> Response:
     """Soft-delete a customer found by ID."""
-    customer = await service.lock_customer(session, principal, id=id)
+    customer = await service.lock(session, principal, ById(id))
     await service.delete_customer(session, customer)
     return Response(status_code=204)
 
@@ -213,42 +220,38 @@ async def delete_customer(id: CustomerID, principal: Writer, session: Session) -
 @router.get(
     "/external/{external_id}",
     summary="Get Customer by External ID",
-    description="Get a customer by external ID." + _READ_SCOPES,
+    description="Get a customer by external ID.",
     operation_id="customers:get_external",
     response_model=Customer,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def get_customer_external(
-    external_id: ExternalID, principal: Reader, connection: RawConnectionDependency
+    external_id: ExternalID, principal: Reader, connection: Connection, version: Version
 ) -> SchemaResponse:
     """Get a customer by the ID it has in your system."""
-    customer = await service.read_customer_by_external_id(
-        connection, principal, external_id=external_id
-    )
-    return SchemaResponse(customer)
+    row = await service.get(connection, principal, ByExternalId(external_id))
+    return SchemaResponse(render.customer(row, version))
 
 
 @router.patch(
     "/external/{external_id}",
     summary="Update Customer by External ID",
-    description="Update a customer by external ID." + _WRITE_SCOPES,
+    description="Update a customer by external ID.",
     operation_id="customers:update_external",
     response_model=Customer,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def update_customer_external(
     external_id: ExternalID,
     customer_update_external_id: CustomerUpdateExternalID,
     principal: Writer,
     session: Session,
-) -> CustomerModel:
+    version: Version,
+) -> SchemaResponse:
     """Update the fields present in the body of a customer found by external ID."""
-    customer = await service.lock_customer_by_external_id(
-        session, principal, external_id=external_id
-    )
-    return await service.update_customer(session, customer, update=customer_update_external_id)
+    customer = await service.lock(session, principal, ByExternalId(external_id))
+    row = await service.update_customer(session, customer, update=customer_update_external_id)
+    return SchemaResponse(render.customer(row, version))
 
 
 @router.delete(
@@ -256,21 +259,17 @@ async def update_customer_external(
     summary="Delete Customer by External ID",
     description=_DELETE_DESCRIPTION.replace(
         "Delete a customer.", "Delete a customer by external ID."
-    )
-    + _WRITE_SCOPES,
+    ),
     operation_id="customers:delete_external",
     status_code=204,
     response_class=Response,
-    responses={204: {"description": "Customer deleted."}, **_NOT_FOUND},
-    openapi_extra={"security": SECURITY},
+    responses=_DELETED,
 )
 async def delete_customer_external(
     external_id: ExternalID, principal: Writer, session: Session
 ) -> Response:
     """Soft-delete a customer found by external ID."""
-    customer = await service.lock_customer_by_external_id(
-        session, principal, external_id=external_id
-    )
+    customer = await service.lock(session, principal, ByExternalId(external_id))
     await service.delete_customer(session, customer)
     return Response(status_code=204)
 
@@ -285,52 +284,50 @@ _STATE_DESCRIPTION = (
 @router.get(
     "/{id}/state",
     summary="Get Customer State",
-    description=_STATE_DESCRIPTION + _READ_SCOPES,
+    description=_STATE_DESCRIPTION,
     operation_id="customers:get_state",
     response_model=CustomerState,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def get_customer_state(
-    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+    id: CustomerID, principal: Reader, connection: Connection, version: Version
 ) -> SchemaResponse:
     """Get a customer with its active subscriptions, granted benefits and meters, by ID."""
-    customer = await service.find_customer(connection, principal, id=id)
-    return SchemaResponse(await state.get_customer_state(connection, customer))
+    customer = await service.get(connection, principal, ById(id))
+    customer_state = await state.get_customer_state(connection, customer)
+    return SchemaResponse(render.customer_state(customer_state, version))
 
 
 @router.get(
     "/external/{external_id}/state",
     summary="Get Customer State by External ID",
-    description=_STATE_DESCRIPTION.replace("by ID.", "by external ID.") + _READ_SCOPES,
+    description=_STATE_DESCRIPTION.replace("by ID.", "by external ID."),
     operation_id="customers:get_state_external",
     response_model=CustomerState,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def get_customer_state_external(
-    external_id: ExternalID, principal: Reader, connection: RawConnectionDependency
+    external_id: ExternalID, principal: Reader, connection: Connection, version: Version
 ) -> SchemaResponse:
     """Get a customer with its active subscriptions, granted benefits and meters, by the ID it
     has in your system."""
-    customer = await service.find_customer_by_external_id(
-        connection, principal, external_id=external_id
-    )
-    return SchemaResponse(await state.get_customer_state(connection, customer))
+    customer = await service.get(connection, principal, ByExternalId(external_id))
+    customer_state = await state.get_customer_state(connection, customer)
+    return SchemaResponse(render.customer_state(customer_state, version))
 
 
 @router.get(
     "/{id}/balance",
     summary="Get Customer Balance",
-    description="Get customer balance information." + _READ_SCOPES,
+    description="Get customer balance information.",
     operation_id="customers:get_balance",
     response_model=CustomerBalance,
     responses=_NOT_FOUND,
-    openapi_extra={"security": SECURITY},
 )
 async def get_customer_balance(
-    id: CustomerID, principal: Reader, connection: RawConnectionDependency
+    id: CustomerID, principal: Reader, connection: Connection, version: Version
 ) -> SchemaResponse:
     """Get what a customer is owed or owes, by ID."""
-    customer = await service.find_customer(connection, principal, id=id)
-    return SchemaResponse(await state.get_customer_balance(connection, customer))
+    customer = await service.get(connection, principal, ById(id))
+    balance = await state.get_customer_balance(connection, customer)
+    return SchemaResponse(render.customer_balance(balance, version))

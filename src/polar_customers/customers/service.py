@@ -1,4 +1,7 @@
-"""Every customer rule that needs the database. Services flush; the request commits."""
+"""Every customer rule that needs the database. Services flush; the request commits.
+
+Reads give `CustomerRow`s (`get`, without the ORM); writes find the customer with `lock`,
+change it, and give its row back."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.auth.principal import Principal
-from polar_customers.benefits import repository as benefits_repository
+from polar_customers.benefits import service as benefits_service
 from polar_customers.customers import repository
-from polar_customers.customers.schemas import Customer as CustomerSchema
+from polar_customers.customers.repository import CustomerRow, Lookup, row_of
 from polar_customers.customers.schemas import (
     CustomerCreate,
     CustomerUpdate,
@@ -25,10 +28,11 @@ from polar_customers.kit.integrity import violated_constraint
 from polar_customers.kit.pagination import PaginationParams
 from polar_customers.kit.raw_sql import RawConnection
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.tenancy import OrganizationIds, narrow
 from polar_customers.kit.time import utc_now
 from polar_customers.models import Customer
 from polar_customers.models.customer import EMAIL_UNIQUE_INDEX, EXTERNAL_ID_UNIQUE_CONSTRAINT
-from polar_customers.subscriptions import repository as subscriptions_repository
+from polar_customers.subscriptions import service as subscriptions_service
 
 _Found = TypeVar("_Found")
 
@@ -47,130 +51,88 @@ def _error(field: str, msg: str, value: Any, *, kind: str = "value_error") -> Va
 
 async def list_customers(
     session: AsyncSession,
-    principal: Principal,
+    organization_ids: OrganizationIds,
     *,
-    organization_ids: Sequence[uuid.UUID] | None,
     email: str | None,
     query: str | None,
     metadata: dict[str, list[str]],
     pagination: PaginationParams,
     sorting: Sequence[SortCriterion],
-) -> tuple[Sequence[Customer], int]:
-    statement = repository.filter_list(
-        repository.visible(principal.organization_ids),
-        dialect=session.get_bind().dialect.name,
-        organization_ids=organization_ids,
-        email=email,
-        query=query,
-        metadata=metadata,
+) -> tuple[list[CustomerRow], int]:
+    """A page of the visible customers matching the filters, and how many match in all."""
+    statement = repository.list_statement(
+        dialect=session.get_bind().dialect.name, email=email, query=query, metadata=metadata
     )
-    return await repository.paginate(session, statement, pagination=pagination, sorting=sorting)
-
-
-async def lock_customer(session: AsyncSession, principal: Principal, *, id: uuid.UUID) -> Customer:
-    """The visible customer with this id, locked until the request ends (for writes)."""
-    customer = await repository.lock_by_id(session, principal.organization_ids, id)
-    if customer is None:
-        raise ResourceNotFound()
-    return customer
-
-
-async def lock_customer_by_external_id(
-    session: AsyncSession, principal: Principal, *, external_id: str
-) -> Customer:
-    """The visible customer with this external id, locked (for writes); 422 when a user's
-    organizations hold two."""
-    customers = await repository.lock_by_external_id(
-        session, principal.organization_ids, external_id
+    return await repository.paginate(
+        session, organization_ids, statement, pagination=pagination, sorting=sorting
     )
-    return _only(customers, external_id=external_id)
 
 
-async def find_customer(
-    connection: RawConnection, principal: Principal, *, id: uuid.UUID
-) -> dict[str, Any]:
-    """The visible customer with this id, as column values, without the ORM (for reads)."""
-    row = await repository.read_by_id(connection, principal.organization_ids, id)
-    if row is None:
-        raise ResourceNotFound()
-    return row
+async def get(connection: RawConnection, principal: Principal, lookup: Lookup) -> CustomerRow:
+    """The visible customer `lookup` names (for reads); 404 when there is none, 422 when a
+    user's organizations hold two with its external id (docs/decisions.md#d1)."""
+    rows = await repository.read(connection, principal.organization_ids, lookup)
+    return _only(rows, lookup)
 
 
-async def find_customer_by_external_id(
-    connection: RawConnection, principal: Principal, *, external_id: str
-) -> dict[str, Any]:
-    """The visible customer with this external id, as column values, without the ORM (for
-    reads); 422 when a user's organizations hold two."""
-    rows = await repository.read_by_external_id(connection, principal.organization_ids, external_id)
-    return _only(rows, external_id=external_id)
+async def lock(session: AsyncSession, principal: Principal, lookup: Lookup) -> Customer:
+    """Like `get`, locked until the request ends (for writes)."""
+    customers = await repository.lock(session, principal.organization_ids, lookup)
+    return _only(customers, lookup)
 
 
-async def read_customer(
-    connection: RawConnection, principal: Principal, *, id: uuid.UUID
-) -> CustomerSchema:
-    """The visible customer with this id, as its read schema."""
-    return CustomerSchema.model_validate(await find_customer(connection, principal, id=id))
-
-
-async def read_customer_by_external_id(
-    connection: RawConnection, principal: Principal, *, external_id: str
-) -> CustomerSchema:
-    """The visible customer with this external id, as its read schema."""
-    row = await find_customer_by_external_id(connection, principal, external_id=external_id)
-    return CustomerSchema.model_validate(row)
-
-
-def _only(found: Sequence[_Found], *, external_id: str) -> _Found:
+def _only(found: Sequence[_Found], lookup: Lookup) -> _Found:
     if not found:
         raise ResourceNotFound()
     if len(found) > 1:
-        raise PolarRequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("path", "external_id"),
-                    "msg": EXTERNAL_ID_AMBIGUOUS,
-                    "input": external_id,
-                }
-            ]
-        )
+        assert isinstance(lookup, repository.ByExternalId)  # ids are unique
+        error: ValidationErrorItem = {
+            "type": "value_error",
+            "loc": ("path", "external_id"),
+            "msg": EXTERNAL_ID_AMBIGUOUS,
+            "input": lookup.external_id,
+        }
+        raise PolarRequestValidationError([error])
     return found[0]
 
 
-def _resolve_organization_id(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID:
+def _organization_of_new(principal: Principal, requested: uuid.UUID | None) -> OrganizationIds:
+    """The one organization a new customer goes to: the token's, or the one a personal token
+    names among its own."""
     if principal.is_organization:
         if requested is not None:
             msg = "Setting organization_id is disallowed when using an organization token."
             raise PolarRequestValidationError(
                 [_error("organization_id", msg, str(requested), kind="organization_token")]
             )
-        return principal.organization_ids[0]
+        return principal.organization_ids
     if requested is None:
         raise PolarRequestValidationError(
             [_error("organization_id", "organization_id is required.", None, kind="missing")]
         )
-    if requested not in principal.organization_ids:
+    organization_ids = narrow(principal.organization_ids, [requested])
+    if not organization_ids:
         raise PolarRequestValidationError(
             [_error("organization_id", "Organization not found.", str(requested))]
         )
-    return requested
+    return organization_ids
 
 
 async def create_customer(
     session: AsyncSession, principal: Principal, *, create: CustomerCreate
-) -> Customer:
-    organization_id = _resolve_organization_id(principal, create.organization_id)
+) -> CustomerRow:
+    organization_ids = _organization_of_new(principal, create.organization_id)
     errors: list[ValidationErrorItem] = []
-    if await repository.email_taken(session, organization_id, create.email):
+    if await repository.email_taken(session, organization_ids, create.email):
         errors.append(_error("email", EMAIL_TAKEN, create.email))
     if create.external_id is not None and await repository.external_id_taken(
-        session, organization_id, create.external_id
+        session, organization_ids, create.external_id
     ):
         errors.append(_error("external_id", EXTERNAL_ID_TAKEN, create.external_id))
     if errors:
         raise PolarRequestValidationError(errors)
     customer = Customer(
-        organization_id=organization_id,
+        organization_id=organization_ids[0],
         email=create.email,
         external_id=create.external_id,
         name=create.name,
@@ -181,7 +143,7 @@ async def create_customer(
     )
     session.add(customer)
     await _flush(session, customer)
-    return customer
+    return row_of(customer)
 
 
 def _dump_address(data: CustomerCreate | CustomerUpdateExternalID) -> dict[str, Any] | None:
@@ -215,10 +177,11 @@ async def _update_errors(
 ) -> list[ValidationErrorItem]:
     errors: list[ValidationErrorItem] = []
     fields = update.model_fields_set
+    organization_ids = OrganizationIds((customer.organization_id,))  # of a visible customer
     if (
         "email" in fields
         and update.email.lower() != customer.email.lower()
-        and await repository.email_taken(session, customer.organization_id, update.email)
+        and await repository.email_taken(session, organization_ids, update.email)
     ):
         errors.append(_error("email", EMAIL_TAKEN, update.email))
     if isinstance(update, CustomerUpdate) and "external_id" in fields:
@@ -228,7 +191,7 @@ async def _update_errors(
         if (
             new is not None
             and new != customer.external_id
-            and await repository.external_id_taken(session, customer.organization_id, new)
+            and await repository.external_id_taken(session, organization_ids, new)
         ):
             errors.append(_error("external_id", EXTERNAL_ID_TAKEN, new))
     return errors
@@ -236,7 +199,7 @@ async def _update_errors(
 
 async def update_customer(
     session: AsyncSession, customer: Customer, *, update: CustomerUpdateExternalID
-) -> Customer:
+) -> CustomerRow:
     """Write every field present in `update`; absent fields are left unchanged."""
     errors = await _update_errors(session, customer, update)
     if errors:
@@ -259,18 +222,21 @@ async def update_customer(
     if fields:
         customer.modified_at = utc_now()
     await _flush(session, customer)
-    return customer
+    return row_of(customer)
 
 
-async def delete_customer(session: AsyncSession, customer: Customer) -> None:
+async def delete_customer(session: AsyncSession, customer: Customer) -> CustomerRow:
     """Soft delete: keep the row for history, free its external id for re-use. Its active
     and trialing subscriptions end and its benefits are revoked at once, in the same
-    transaction (decision D8)."""
+    transaction, through the services that own them (docs/decisions.md#d8)."""
     now = utc_now()
     customer.deleted_at = now
     customer.modified_at = now
     customer.external_id = None
     await session.flush()
     organization_id = customer.organization_id
-    await subscriptions_repository.cancel_active(session, organization_id, customer.id, now=now)
-    await benefits_repository.revoke_granted(session, organization_id, customer.id, now=now)
+    await subscriptions_service.revoke_customer_subscriptions(
+        session, organization_id, customer.id, now=now
+    )
+    await benefits_service.revoke_customer_grants(session, organization_id, customer.id, now=now)
+    return row_of(customer)

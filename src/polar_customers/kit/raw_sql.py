@@ -3,7 +3,7 @@
 A primary-key read through an ORM session costs about four times the query itself (session,
 greenlet hop, ORM loading), and an ORM result costs more per row than the export's CSV
 formatting. The reads made on every request (the token lookup, a customer by id, its state
-and balance) and the export's scan instead compile their Core statement once per dialect and
+and balance) and the export's batches instead compile their Core statement once per dialect and
 run it on the driver connection, converting parameters and columns with the same processors
 SQLAlchemy would apply, so rows come back exactly as a Core query would return them.
 """
@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Label, Select, inspect
+from sqlalchemy import BindParameter, Dialect, Label, Select, inspect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeEngine
 from sqlalchemy.util import greenlet_spawn
 
@@ -27,16 +29,18 @@ Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    binds: tuple[tuple[str, Processor], ...]
+    # Per position: the parameter's name, the list index for an expanded IN, the processor.
+    binds: tuple[tuple[str, int | None, Processor], ...]
     results: tuple[Processor, ...]
     constants: dict[str, Any]  # values bound in the statement itself (JSON paths, ...)
 
     def arguments(self, parameters: dict[str, Any]) -> list[Any]:
         values = self.constants | parameters
-        return [
-            values[name] if process is None else process(values[name])
-            for name, process in self.binds
-        ]
+        arguments = []
+        for name, index, process in self.binds:
+            value = values[name] if index is None else values[name][index]
+            arguments.append(value if process is None else process(value))
+        return arguments
 
     def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(
@@ -71,29 +75,48 @@ def attribute_columns(model: type[Any]) -> list[Label[Any]]:
 
 
 class RawQuery:
-    """A Core SELECT with named bound parameters, compiled on first use for each dialect.
-
-    Its statement may not hold an expanding IN (a list of values known only per call).
+    """A Core SELECT with named bound parameters, compiled on first use for each dialect and,
+    when it holds expanding INs (lists known only per call), for each length of those lists.
     """
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self.names = tuple(str(column.key) for column in statement.selected_columns)
-        self._compiled: dict[str, _Compiled] = {}
+        self._expanding = tuple(
+            sorted({bind.key for bind in _bind_parameters(statement) if bind.expanding})
+        )
+        self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
 
-    def compiled(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
+    def compiled(self, dialect: Dialect, parameters: dict[str, Any]) -> _Compiled:
+        lengths = (
+            tuple(len(parameters[name]) for name in self._expanding) if self._expanding else ()
+        )
+        compiled = self._compiled.get((dialect.name, lengths))
         if compiled is None:
-            compiled = self._compiled[dialect.name] = self._compile(dialect)
+            compiled = self._compile(dialect, dict(zip(self._expanding, lengths, strict=True)))
+            self._compiled[dialect.name, lengths] = compiled
         return compiled
 
-    def _compile(self, dialect: Dialect) -> _Compiled:
+    def _compile(self, dialect: Dialect, lengths: dict[str, int]) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError(f"an expanding IN cannot be run raw: {self.statement}")
-        names = compiled.positiontup or []
+        sql, names = compiled.string, list(compiled.positiontup or [])
+        bind_types = {name: bind.type for name, bind in compiled.binds.items()}
+        sources: dict[str, tuple[str, int | None]] = {name: (name, None) for name in names}
+        if lengths:
+            # Expanded once per length; positions then read list items (`name_1` is item 0).
+            placeholders = {name: [None] * length for name, length in lengths.items()}
+            expanded = compiled._process_parameters_for_postcompile(
+                placeholders, _populate_self=False
+            )
+            sql, names = expanded.statement, list(expanded.positiontup or [])
+            for base, length in lengths.items():
+                for index in range(length):
+                    sources[f"{base}_{index + 1}"] = (base, index)
         binds = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            (
+                *sources[name],
+                bind_types[sources[name][0]].dialect_impl(dialect).bind_processor(dialect),
+            )
             for name in names
         )
         results = tuple(
@@ -102,9 +125,15 @@ class RawQuery:
         constants = {
             name: bind.effective_value
             for name, bind in compiled.binds.items()
-            if not bind.required and bind.callable is None
+            if not bind.required and bind.callable is None and not bind.expanding
         }
-        return _Compiled(compiled.string, binds, results, constants)
+        return _Compiled(sql, binds, results, constants)
+
+
+def _bind_parameters(statement: Select[Any]) -> list[BindParameter[Any]]:
+    found: list[BindParameter[Any]] = []
+    visitors.traverse(statement, {}, {"bindparam": found.append})
+    return found
 
 
 class RawConnection:
@@ -116,7 +145,7 @@ class RawConnection:
 
     async def fetch(self, query: RawQuery, **parameters: Any) -> list[tuple[Any, ...]]:
         """Every row of `query` with these parameters."""
-        compiled = query.compiled(self._dialect)
+        compiled = query.compiled(self._dialect, parameters)
         rows = await self._rows(compiled.sql, compiled.arguments(parameters))
         return compiled.convert_all(rows)
 
@@ -138,48 +167,6 @@ class RawConnection:
         finally:
             await cursor.close()
 
-    async def stream(
-        self, query: RawQuery, *, batch_size: int, **parameters: Any
-    ) -> AsyncIterator[list[Any]]:
-        """The rows of `query` in batches, never all in memory, from one snapshot."""
-        compiled = query.compiled(self._dialect)
-        arguments = compiled.arguments(parameters)
-        if self._dialect.name == "sqlite":
-            batches = self._sqlite_batches(compiled.sql, arguments, batch_size)
-        elif self._driver.is_in_transaction():
-            batches = self._cursor_batches(compiled.sql, arguments, batch_size)
-        else:
-            batches = self._snapshot_batches(compiled.sql, arguments, batch_size)
-        async for rows in batches:
-            yield compiled.convert_all(rows)
-
-    async def _sqlite_batches(
-        self, sql: str, arguments: list[Any], batch_size: int
-    ) -> AsyncIterator[Sequence[Any]]:
-        # One SQLite statement reads one snapshot.
-        cursor = await self._driver.execute(sql, arguments)
-        try:
-            while rows := await cursor.fetchmany(batch_size):
-                yield rows
-        finally:
-            await cursor.close()
-
-    async def _snapshot_batches(
-        self, sql: str, arguments: list[Any], batch_size: int
-    ) -> AsyncIterator[Sequence[Any]]:
-        # A PostgreSQL cursor needs a transaction; a read-only repeatable read one gives the
-        # whole scan one snapshot.
-        async with self._driver.transaction(isolation="repeatable_read", readonly=True):
-            async for rows in self._cursor_batches(sql, arguments, batch_size):
-                yield rows
-
-    async def _cursor_batches(
-        self, sql: str, arguments: list[Any], batch_size: int
-    ) -> AsyncIterator[Sequence[Any]]:
-        cursor = await self._driver.cursor(sql, *arguments)
-        while rows := await cursor.fetch(batch_size):
-            yield rows
-
     async def fetch_one(self, query: RawQuery, **parameters: Any) -> tuple[Any, ...] | None:
         """The first row of `query`, or None."""
         rows = await self.fetch(query, **parameters)
@@ -193,16 +180,37 @@ async def borrow(connection: AsyncConnection) -> RawConnection:
     return RawConnection(pooled.driver_connection, connection.dialect)
 
 
-@asynccontextmanager
-async def raw_connection(engine: AsyncEngine) -> AsyncIterator[RawConnection]:
-    """A driver connection checked out of `engine`'s pool for the duration of the block.
+class Checkout:
+    """A driver connection taken from an engine's pool until `release` (which is idempotent),
+    or lent by an open SQLAlchemy connection that keeps owning it (`pooled` None)."""
 
-    The engine must run statements in autocommit mode: nothing here begins or ends a
-    transaction.
-    """
-    pooled = await engine.raw_connection()
-    try:
-        yield RawConnection(pooled.driver_connection, engine.dialect)
-    finally:
-        # Returning it to the pool resets it through the async adapter, which needs a greenlet.
-        await greenlet_spawn(pooled.close)
+    def __init__(self, connection: RawConnection, pooled: PoolProxiedConnection | None) -> None:
+        self.connection = connection
+        self._pooled = pooled
+
+    async def release(self) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            # Returning it resets it through the async adapter, which needs a greenlet.
+            await greenlet_spawn(pooled.close)
+
+
+class RawPool:
+    """Driver connections of one engine's pool. The engine must run statements in autocommit
+    mode: nothing here begins or ends a transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def checkout(self) -> Checkout:
+        pooled = await self.engine.raw_connection()
+        return Checkout(RawConnection(pooled.driver_connection, self.engine.dialect), pooled)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[RawConnection]:
+        """A connection for the duration of the block."""
+        checkout = await self.checkout()
+        try:
+            yield checkout.connection
+        finally:
+            await checkout.release()

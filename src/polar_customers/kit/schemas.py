@@ -48,7 +48,8 @@ def storable_if_str(value: object) -> object:
 
 
 StorableStr = Annotated[str, AfterValidator(storable)]
-"""A string the databases can store: JSON allows NUL and lone surrogates, they do not."""
+"""A string the databases can store: JSON allows NUL and lone surrogates, they do not
+(docs/decisions.md#d12)."""
 
 
 def _empty_str_to_none(value: object) -> object:
@@ -66,3 +67,7 @@ ORGANIZATION_ID_EXAMPLE = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
 OrganizationID = Annotated[
     UUID4, Field(description="The organization ID.", examples=[ORGANIZATION_ID_EXAMPLE])
 ]
+
+CREATED_AT_DESCRIPTION = "Creation timestamp of the object."
+MODIFIED_AT_DESCRIPTION = "Last modification timestamp of the object."
+METER_ID_EXAMPLE = "d498a884-e2cd-4d3e-8002-f536468a8b22"

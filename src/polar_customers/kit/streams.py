@@ -1,14 +1,14 @@
 """Helpers for streamed responses."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TypeVar
 
 Item = TypeVar("Item")
 _END = object()
 
 
-async def read_ahead(items: AsyncIterator[Item]) -> AsyncIterator[Item]:
+async def read_ahead(items: AsyncIterator[Item]) -> AsyncGenerator[Item, None]:
     """The items of `items`, the next one being fetched while the consumer handles the current
     one: the database produces a batch while Python formats and sends the previous one."""
     pending = asyncio.ensure_future(anext(items, _END))

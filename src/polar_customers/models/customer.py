@@ -39,15 +39,16 @@ class Customer(RecordModel):
             postgresql_where=_LIVE,
             sqlite_where=_LIVE,
         ),
+        # Sorted pages; creation time also orders by id (list ties, export batches).
         *(
             Index(
-                f"ix_customers_organization_id_{column}",
+                f"ix_customers_organization_id_{columns[0]}",
                 "organization_id",
-                column,
+                *columns,
                 postgresql_where=_LIVE,
                 sqlite_where=_LIVE,
             )
-            for column in ("created_at", "email", "name")
+            for columns in (("created_at", "id"), ("email",), ("name",))
         ),
         # Substring search (`query`) and metadata filters; PostgreSQL only.
         *(

@@ -43,7 +43,7 @@ _COUNTED_ORDERS = (
     Order.deleted_at.is_(None),
     or_(*(Order.status == status for status in COUNTED_ORDER_STATUSES)),
 )
-# The organization's default currency: only amounts in it are summed (decision D9).
+# The organization's default currency: only amounts in it are summed (docs/decisions.md#d9).
 _CURRENCY = (
     select(Organization.default_currency)
     .where(Organization.id == _ORGANIZATION_ID)

@@ -20,12 +20,6 @@ async def get_organization(session: AsyncSession, id: uuid.UUID) -> Organization
     return organization
 
 
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = select(User).where(User.email == email, User.deleted_at.is_(None))
-    user: User | None = await session.scalar(statement)
-    return user
-
-
 async def get_user(session: AsyncSession, id: uuid.UUID) -> User | None:
     user: User | None = await session.scalar(
         select(User).where(User.id == id, User.deleted_at.is_(None))

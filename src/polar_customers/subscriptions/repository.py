@@ -2,10 +2,10 @@
 organization of the customer."""
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
@@ -43,7 +43,6 @@ def _active(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool]
     )
 
 
-# Update statements reserve bound parameters named as columns: these get other names.
 _ACTIVE = _active(bindparam("organization"), bindparam("customer"))
 _LIST_ACTIVE = RawQuery(select(*attribute_columns(Subscription), _FIRST_PRICE_ID).where(*_ACTIVE))
 _LIST_ACTIVE_METERS = RawQuery(
@@ -76,19 +75,9 @@ async def list_active_meters(
     )
 
 
-async def cancel_active(
-    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime
-) -> None:
-    """End the customer's active and trialing subscriptions at `now`."""
-    statement: Update = (
-        update(Subscription)
-        .where(*_active(organization_id, customer_id))
-        .values(
-            status=SubscriptionStatus.canceled,
-            canceled_at=now,
-            ends_at=now,
-            ended_at=now,
-            modified_at=now,
-        )
-    )
-    await session.execute(statement)
+async def lock_active(
+    session: AsyncSession, organization_id: uuid.UUID, customer_id: uuid.UUID
+) -> Sequence[Subscription]:
+    """The customer's live active and trialing subscriptions, locked (for writes)."""
+    statement = select(Subscription).where(*_active(organization_id, customer_id))
+    return (await session.scalars(statement.with_for_update())).all()

@@ -1,0 +1,245 @@
+"""The names Polar's clients depend on, as the OpenAPI tests expect them.
+
+The expectations about Polar's names are copied from Polar's own document of the customer
+operations (`polar-openapi-customers.json`, 2025-10-05), so the tests need no file outside
+the repository.
+"""
+
+from typing import Any
+
+# (method, path) -> operationId, as in Polar's document (the twelve customer operations).
+POLAR_OPERATIONS: dict[tuple[str, str], str] = {
+    ("get", "/v1/customers/"): "customers:list",
+    ("post", "/v1/customers/"): "customers:create",
+    ("get", "/v1/customers/export"): "customers:export",
+    ("get", "/v1/customers/{id}"): "customers:get",
+    ("patch", "/v1/customers/{id}"): "customers:update",
+    ("delete", "/v1/customers/{id}"): "customers:delete",
+    ("get", "/v1/customers/external/{external_id}"): "customers:get_external",
+    ("patch", "/v1/customers/external/{external_id}"): "customers:update_external",
+    ("delete", "/v1/customers/external/{external_id}"): "customers:delete_external",
+    ("get", "/v1/customers/{id}/state"): "customers:get_state",
+    ("get", "/v1/customers/external/{external_id}/state"): "customers:get_state_external",
+    ("get", "/v1/customers/{id}/balance"): "customers:get_balance",
+}
+
+_ADDRESS_PROPERTIES = frozenset({"city", "country", "line1", "line2", "postal_code", "state"})
+_CUSTOMER_INPUT_PROPERTIES = frozenset({"billing_address", "email", "metadata", "name", "tax_id"})
+_CUSTOMER_PROPERTIES = frozenset(
+    {
+        "avatar_url",
+        "billing_address",
+        "created_at",
+        "deleted_at",
+        "email",
+        "email_verified",
+        "external_id",
+        "id",
+        "metadata",
+        "modified_at",
+        "name",
+        "organization_id",
+        "tax_id",
+    }
+)
+_STATE_LISTS = frozenset({"active_subscriptions", "granted_benefits", "active_meters"})
+# Without `price_id`: Polar sends it but leaves it out of its document.
+_STATE_SUBSCRIPTION_PROPERTIES = frozenset(
+    {
+        "id",
+        "created_at",
+        "modified_at",
+        "custom_field_data",
+        "metadata",
+        "status",
+        "amount",
+        "currency",
+        "recurring_interval",
+        "current_period_start",
+        "current_period_end",
+        "trial_start",
+        "trial_end",
+        "cancel_at_period_end",
+        "canceled_at",
+        "started_at",
+        "ends_at",
+        "product_id",
+        "discount_id",
+        "meters",
+    }
+)
+_STATE_SUBSCRIPTION_METER_PROPERTIES = frozenset(
+    {"created_at", "modified_at", "id", "consumed_units", "credited_units", "amount", "meter_id"}
+)
+_STATE_GRANT_PROPERTIES = frozenset(
+    {
+        "id",
+        "created_at",
+        "modified_at",
+        "granted_at",
+        "benefit_id",
+        "benefit_type",
+        "benefit_metadata",
+        "properties",
+    }
+)
+_STATE_METER_PROPERTIES = frozenset(
+    {"id", "created_at", "modified_at", "meter_id", "consumed_units", "credited_units", "balance"}
+)
+
+# Component name -> its property names in Polar's document (empty for non-object schemas).
+POLAR_COMPONENT_PROPERTIES: dict[str, frozenset[str]] = {
+    "Customer": _CUSTOMER_PROPERTIES,
+    "CustomerCreate": _CUSTOMER_INPUT_PROPERTIES | {"external_id", "organization_id"},
+    "CustomerUpdate": _CUSTOMER_INPUT_PROPERTIES | {"external_id"},
+    "CustomerUpdateExternalID": _CUSTOMER_INPUT_PROPERTIES,
+    "ListResource_Customer_": frozenset({"items", "pagination"}),
+    "Address": _ADDRESS_PROPERTIES,
+    "AddressInput": _ADDRESS_PROPERTIES,
+    "Pagination": frozenset({"max_page", "total_count"}),
+    "ResourceNotFound": frozenset({"detail", "error"}),
+    "HTTPValidationError": frozenset({"detail"}),
+    "MetadataQuery": frozenset(),
+    "CustomerSortProperty": frozenset(),
+    "TaxIDFormat": frozenset(),
+    "CustomerState": _CUSTOMER_PROPERTIES | _STATE_LISTS,
+    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES,
+    "CustomerStateSubscriptionMeter": _STATE_SUBSCRIPTION_METER_PROPERTIES,
+    "CustomerStateBenefitGrant": _STATE_GRANT_PROPERTIES,
+    "CustomerStateMeter": _STATE_METER_PROPERTIES,
+    "CustomerBalance": frozenset({"balance", "currency"}),
+    "BenefitGrantDiscordProperties": frozenset(
+        {"account_id", "guild_id", "role_id", "granted_account_id"}
+    ),
+    "BenefitGrantGitHubRepositoryProperties": frozenset(
+        {
+            "account_id",
+            "repository_owner",
+            "repository_name",
+            "permission",
+            "granted_account_id",
+        }
+    ),
+    "BenefitGrantDownloadablesProperties": frozenset({"files"}),
+    "BenefitGrantLicenseKeysProperties": frozenset({"license_key_id", "display_key"}),
+    "BenefitGrantCustomProperties": frozenset(),
+    "BenefitType": frozenset(),
+    "SubscriptionRecurringInterval": frozenset(),
+}
+
+# Component name -> its `required` list in Polar's document (absent means none).
+POLAR_COMPONENT_REQUIRED: dict[str, frozenset[str]] = {
+    "Customer": POLAR_COMPONENT_PROPERTIES["Customer"],
+    "CustomerCreate": frozenset({"email"}),
+    "ListResource_Customer_": frozenset({"items", "pagination"}),
+    "Address": frozenset({"country"}),
+    "AddressInput": frozenset({"country"}),
+    "Pagination": frozenset({"max_page", "total_count"}),
+    "ResourceNotFound": frozenset({"detail", "error"}),
+    "CustomerState": _CUSTOMER_PROPERTIES | _STATE_LISTS,
+    # `custom_field_data` has a default: not required.
+    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES - {"custom_field_data"},
+    "CustomerStateSubscriptionMeter": _STATE_SUBSCRIPTION_METER_PROPERTIES,
+    "CustomerStateBenefitGrant": _STATE_GRANT_PROPERTIES,
+    "CustomerStateMeter": _STATE_METER_PROPERTIES,
+    "CustomerBalance": frozenset({"balance", "currency"}),
+}
+
+POLAR_SORT_PROPERTIES = ["created_at", "-created_at", "email", "-email", "name", "-name"]
+
+POLAR_TAX_ID_FORMATS = [
+    "ad_nrt",
+    "ae_trn",
+    "ar_cuit",
+    "au_abn",
+    "au_arn",
+    "bg_uic",
+    "bh_vat",
+    "bo_tin",
+    "br_cnpj",
+    "br_cpf",
+    "ca_bn",
+    "ca_gst_hst",
+    "ca_pst_bc",
+    "ca_pst_mb",
+    "ca_pst_sk",
+    "ca_qst",
+    "ch_uid",
+    "ch_vat",
+    "cl_tin",
+    "cn_tin",
+    "co_nit",
+    "cr_tin",
+    "de_stn",
+    "do_rcn",
+    "ec_ruc",
+    "eg_tin",
+    "es_cif",
+    "eu_oss_vat",
+    "eu_vat",
+    "gb_vat",
+    "ge_vat",
+    "hk_br",
+    "hr_oib",
+    "hu_tin",
+    "id_npwp",
+    "il_vat",
+    "in_gst",
+    "is_vat",
+    "jp_cn",
+    "jp_rn",
+    "jp_trn",
+    "ke_pin",
+    "kr_brn",
+    "kz_bin",
+    "li_uid",
+    "mx_rfc",
+    "my_frp",
+    "my_itn",
+    "my_sst",
+    "ng_tin",
+    "no_vat",
+    "no_voec",
+    "nz_gst",
+    "om_vat",
+    "pe_ruc",
+    "ph_tin",
+    "ro_tin",
+    "rs_pib",
+    "ru_inn",
+    "ru_kpp",
+    "sa_vat",
+    "sg_gst",
+    "sg_uen",
+    "si_tin",
+    "sv_nit",
+    "th_vat",
+    "tr_tin",
+    "tw_vat",
+    "ua_vat",
+    "us_ein",
+    "uy_ruc",
+    "ve_rif",
+    "vn_tin",
+    "za_vat",
+]
+
+POLAR_METADATA_QUERY: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "integer"},
+                    {"type": "boolean"},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "array", "items": {"type": "integer"}},
+                    {"type": "array", "items": {"type": "boolean"}},
+                ]
+            },
+        },
+        {"type": "null"},
+    ],
+    "title": "MetadataQuery",
+}
