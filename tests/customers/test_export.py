@@ -2,13 +2,16 @@
 
 import csv
 import io
+import uuid
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from polar_customers.customers import repository
 from polar_customers.customers.export import wants_json
+from polar_customers.kit.raw_sql import borrow
 from polar_customers.kit.time import utc_now
 from polar_customers.models import Organization
 from tests.factories import create_customer
@@ -137,3 +140,35 @@ class TestExportCustomers:
 )
 def test_wants_json(accept: str | None, expected: bool) -> None:
     assert wants_json(accept) is expected
+
+
+def test_csv_cells_come_as_text(engine: AsyncEngine) -> None:
+    """Every CSV cell is text as the database wrote it: no value is converted in Python."""
+    for query in repository.EXPORT_QUERIES[True].values():
+        compiled = query.compiled(engine.dialect, {"organization_ids": [uuid.uuid4()]})
+        assert not any(compiled.results)
+
+
+@pytest.mark.parametrize("csv_variant", [True, False])
+async def test_batches_read_in_index_order(
+    connection: AsyncConnection, organization: Organization, csv_variant: bool
+) -> None:
+    """A batch never sorts the tenant's rows, whatever the statistics say (none here)."""
+    raw = await borrow(connection)
+    query = repository.EXPORT_QUERIES[csv_variant][True]
+    parameters = {
+        "organization_ids": [organization.id],
+        "after_created_at": utc_now(),
+        "after_id": uuid.uuid4(),
+    }
+    compiled = query.compiled(connection.dialect, parameters)
+    sqlite = connection.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+    async with raw.index_order():
+        result = await connection.exec_driver_sql(
+            explain + compiled.sql, tuple(compiled.arguments(parameters))
+        )
+        plan = "\n".join(str(row[-1]) for row in result)
+
+    assert "ix_customers_organization_id_created_at" in plan, plan
+    assert ("TEMP B-TREE" if sqlite else "Sort") not in plan, plan

@@ -269,15 +269,13 @@ _AFTER = tuple_(*_EXPORT_ORDER) > tuple_(
 
 
 def _export_queries(columns: Sequence[Any]) -> dict[bool, RawQuery]:
-    """The first batch and the next ones (keyed by "after a key?"), with the key last."""
-    key = (Customer.created_at.label("key_created_at"), Customer.id.label("key_id"))
-    statement = (
-        select(*columns, *key).where(_VISIBLE).order_by(*_EXPORT_ORDER).limit(EXPORT_BATCH_SIZE)
-    )
+    """The first batch and the next ones, keyed by "after a key?"."""
+    statement = select(*columns).where(_VISIBLE).order_by(*_EXPORT_ORDER).limit(EXPORT_BATCH_SIZE)
     return {False: RawQuery(statement), True: RawQuery(statement.where(_AFTER))}
 
 
-_EXPORTS = {True: _export_queries(CSV_COLUMNS), False: _export_queries(CUSTOMER_COLUMNS)}
+EXPORT_QUERIES = {True: _export_queries(CSV_COLUMNS), False: _export_queries(CUSTOMER_COLUMNS)}
+"""The export's queries, by "CSV?" then "after a key?"."""
 
 
 async def export_batch(
@@ -293,13 +291,15 @@ async def export_batch(
 
     One short query per batch, so that a slow reader of the export never holds a connection
     (docs/decisions.md#d26)."""
-    query = _EXPORTS[csv][after is not None]
+    query = EXPORT_QUERIES[csv][after is not None]
     parameters = tenant_parameters(organization_ids)
     if after is not None:
         parameters.update(after_created_at=after[0], after_id=after[1])
-    rows = await connection.fetch(query, **parameters)
-    next_key = (rows[-1][-2], rows[-1][-1]) if len(rows) == EXPORT_BATCH_SIZE else None
-    if csv:
-        return [row[:-2] for row in rows], next_key
-    names = query.names[:-2]
-    return [dict(zip(names, row[:-2], strict=True)) for row in rows], next_key
+    async with connection.index_order():
+        rows = await connection.fetch(query, **parameters)
+    full = len(rows) == EXPORT_BATCH_SIZE
+    if csv:  # the key as the CSV cells write it (`CSV_COLUMNS`: id first, created_at third)
+        key = (datetime.fromisoformat(rows[-1][2]), uuid.UUID(rows[-1][0])) if full else None
+        return rows, key
+    customers = [dict(zip(query.names, row, strict=True)) for row in rows]
+    return customers, (customers[-1]["created_at"], customers[-1]["id"]) if full else None

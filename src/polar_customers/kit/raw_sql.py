@@ -161,11 +161,25 @@ class RawConnection:
             return await self._driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
         if isinstance(self._driver, InlineConnection):
             return self._driver.fetch_now(sql, arguments)
-        cursor = await self._driver.execute(sql, arguments)
-        try:
-            return await cursor.fetchall()  # type: ignore[no-any-return]
-        finally:
-            await cursor.close()
+        # One trip to aiosqlite's thread, not three (execute, fetch, close): each trip waits
+        # for the event loop's thread to let go of the GIL.
+        return list(await self._driver.execute_fetchall(sql, arguments))
+
+    @asynccontextmanager
+    async def index_order(self) -> AsyncIterator[None]:
+        """Within the block, queries read their ORDER BY from an index, never sorting.
+
+        Until a new table's first ANALYZE, PostgreSQL costs every index of a tenant alike
+        and may answer a keyset batch (`... AND (a, b) > (?, ?) ORDER BY a, b LIMIT n`) by
+        reading all of the tenant's rows through another index and sorting them: once per
+        batch. SQLite's planner already prefers the index that gives the order.
+        """
+        if self._dialect.name != "postgresql":
+            yield
+            return
+        async with self._driver.transaction(readonly=True):
+            await self._driver.execute("SET LOCAL enable_sort = off")
+            yield
 
     async def fetch_one(self, query: RawQuery, **parameters: Any) -> tuple[Any, ...] | None:
         """The first row of `query`, or None."""
