@@ -61,7 +61,8 @@ class RequestBodyTimeoutMiddleware:
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # No GET or HEAD route of the API reads a body: those requests skip the wrapper.
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         deadline: float | None = None

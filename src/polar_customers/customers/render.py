@@ -25,7 +25,7 @@ def customers(rows: Sequence[CustomerRow], version: ApiVersion) -> list[Customer
 
 
 def customer_page(
-    rows: Sequence[CustomerRow], *, total: int, pagination: PaginationParams, version: ApiVersion
+    rows: Sequence[CustomerRow], version: ApiVersion, *, total: int, pagination: PaginationParams
 ) -> ListResource[Customer]:
     return ListResource[Customer].of(
         customers(rows, version), total_count=total, limit=pagination.limit

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -25,11 +26,12 @@ from polar_customers.db import RawConnectionDependency, SessionDependency, get_d
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
+from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
-from polar_customers.kit.schemas import OrganizationID, SchemaResponse
+from polar_customers.kit.schemas import OrganizationID
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
-from polar_customers.kit.versions import Version
+from polar_customers.kit.versions import request_version
 
 router = APIRouter(
     prefix="/v1/customers",
@@ -82,7 +84,6 @@ def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] |
 async def list_customers(
     principal: Reader,
     session: Session,
-    version: Version,
     pagination: PaginationParamsQuery,
     sorting: Sorting,
     organization_id: OrganizationIDFilter = None,
@@ -91,7 +92,7 @@ async def list_customers(
         str | None, Query(description="Filter by name, email, or external ID.")
     ] = None,
     metadata: dict[str, list[str]] = Depends(get_metadata_query),
-) -> SchemaResponse:
+) -> Rendered:
     """List the customers visible to the caller, filtered, sorted and paginated."""
     rows, total = await service.list_customers(
         session,
@@ -102,8 +103,7 @@ async def list_customers(
         pagination=pagination,
         sorting=sorting,
     )
-    page = render.customer_page(rows, total=total, pagination=pagination, version=version)
-    return SchemaResponse(page)
+    return Rendered(partial(render.customer_page, rows, total=total, pagination=pagination))
 
 
 @router.post(
@@ -116,11 +116,11 @@ async def list_customers(
     responses={201: {"description": "Customer created."}},
 )
 async def create_customer(
-    customer_create: CustomerCreate, principal: Writer, session: Session, version: Version
-) -> SchemaResponse:
+    customer_create: CustomerCreate, principal: Writer, session: Session
+) -> Rendered:
     """Create a customer in the caller's organization (or the one named, for user tokens)."""
     row = await service.create_customer(session, principal, create=customer_create)
-    return SchemaResponse(render.customer(row, version), status_code=201)
+    return Rendered(partial(render.customer, row), status_code=201)
 
 
 @router.get(
@@ -147,7 +147,6 @@ async def create_customer(
 async def export_customers(
     request: Request,
     principal: Reader,
-    version: Version,
     organization_id: OrganizationIDFilter = None,
 ) -> StreamingResponse:
     """Stream every visible customer; nothing is held in memory beyond one batch, and no
@@ -155,7 +154,7 @@ async def export_customers(
     organization_ids = narrow(principal.organization_ids, _as_list(organization_id))
     pool = get_database(request).scans
     if export.wants_json(request.headers.get("accept")):
-        chunks = await export.stream_json(pool, organization_ids, version)
+        chunks = await export.stream_json(pool, organization_ids, request_version(request.scope))
         return StreamingResponse(chunks, media_type="application/json")
     return StreamingResponse(
         await export.stream_csv(pool, organization_ids),
@@ -172,12 +171,10 @@ async def export_customers(
     response_model=Customer,
     responses=_NOT_FOUND,
 )
-async def get_customer(
-    id: CustomerID, principal: Reader, connection: Connection, version: Version
-) -> SchemaResponse:
+async def get_customer(id: CustomerID, principal: Reader, connection: Connection) -> Rendered:
     """Get a customer by ID."""
     row = await service.get(connection, principal, ById(id))
-    return SchemaResponse(render.customer(row, version))
+    return Rendered(partial(render.customer, row))
 
 
 @router.patch(
@@ -193,12 +190,11 @@ async def update_customer(
     customer_update: CustomerUpdate,
     principal: Writer,
     session: Session,
-    version: Version,
-) -> SchemaResponse:
+) -> Rendered:
     """Update the fields present in the body of a customer found by ID."""
     customer = await service.lock(session, principal, ById(id))
     row = await service.update_customer(session, customer, update=customer_update)
-    return SchemaResponse(render.customer(row, version))
+    return Rendered(partial(render.customer, row))
 
 
 @router.delete(
@@ -226,11 +222,11 @@ async def delete_customer(id: CustomerID, principal: Writer, session: Session) -
     responses=_NOT_FOUND,
 )
 async def get_customer_external(
-    external_id: ExternalID, principal: Reader, connection: Connection, version: Version
-) -> SchemaResponse:
+    external_id: ExternalID, principal: Reader, connection: Connection
+) -> Rendered:
     """Get a customer by the ID it has in your system."""
     row = await service.get(connection, principal, ByExternalId(external_id))
-    return SchemaResponse(render.customer(row, version))
+    return Rendered(partial(render.customer, row))
 
 
 @router.patch(
@@ -246,12 +242,11 @@ async def update_customer_external(
     customer_update_external_id: CustomerUpdateExternalID,
     principal: Writer,
     session: Session,
-    version: Version,
-) -> SchemaResponse:
+) -> Rendered:
     """Update the fields present in the body of a customer found by external ID."""
     customer = await service.lock(session, principal, ByExternalId(external_id))
     row = await service.update_customer(session, customer, update=customer_update_external_id)
-    return SchemaResponse(render.customer(row, version))
+    return Rendered(partial(render.customer, row))
 
 
 @router.delete(
@@ -289,13 +284,11 @@ _STATE_DESCRIPTION = (
     response_model=CustomerState,
     responses=_NOT_FOUND,
 )
-async def get_customer_state(
-    id: CustomerID, principal: Reader, connection: Connection, version: Version
-) -> SchemaResponse:
+async def get_customer_state(id: CustomerID, principal: Reader, connection: Connection) -> Rendered:
     """Get a customer with its active subscriptions, granted benefits and meters, by ID."""
     customer = await service.get(connection, principal, ById(id))
     customer_state = await state.get_customer_state(connection, customer)
-    return SchemaResponse(render.customer_state(customer_state, version))
+    return Rendered(partial(render.customer_state, customer_state))
 
 
 @router.get(
@@ -307,13 +300,13 @@ async def get_customer_state(
     responses=_NOT_FOUND,
 )
 async def get_customer_state_external(
-    external_id: ExternalID, principal: Reader, connection: Connection, version: Version
-) -> SchemaResponse:
+    external_id: ExternalID, principal: Reader, connection: Connection
+) -> Rendered:
     """Get a customer with its active subscriptions, granted benefits and meters, by the ID it
     has in your system."""
     customer = await service.get(connection, principal, ByExternalId(external_id))
     customer_state = await state.get_customer_state(connection, customer)
-    return SchemaResponse(render.customer_state(customer_state, version))
+    return Rendered(partial(render.customer_state, customer_state))
 
 
 @router.get(
@@ -325,9 +318,9 @@ async def get_customer_state_external(
     responses=_NOT_FOUND,
 )
 async def get_customer_balance(
-    id: CustomerID, principal: Reader, connection: Connection, version: Version
-) -> SchemaResponse:
+    id: CustomerID, principal: Reader, connection: Connection
+) -> Rendered:
     """Get what a customer is owed or owes, by ID."""
     customer = await service.get(connection, principal, ById(id))
     balance = await state.get_customer_balance(connection, customer)
-    return SchemaResponse(render.customer_balance(balance, version))
+    return Rendered(partial(render.customer_balance, balance))

@@ -1,8 +1,7 @@
 """Base schema and field types reused across resources."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi.responses import Response
 from pydantic import UUID4, AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
@@ -10,17 +9,6 @@ class Schema(BaseModel):
     """Base of every API schema: reads ORM objects, ignores unknown input keys."""
 
     model_config = ConfigDict(from_attributes=True, extra="ignore")
-
-
-class SchemaResponse(Response):
-    """One schema instance as JSON, written by pydantic's serializer: the document a
-    `response_model` gives, without FastAPI validating the value a second time."""
-
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        body: bytes = content.__pydantic_serializer__.to_json(content)
-        return body
 
 
 UNSTORABLE_MESSAGE = "NUL characters and unpaired surrogates are not allowed"

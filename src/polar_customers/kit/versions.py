@@ -1,11 +1,9 @@
 """The response version of a request: resolved once, kept in the request's ASGI scope, and
-read only by the render functions (`<domain>/render.py`). Handlers and services never branch
-on versions."""
+read only by the render functions (`<domain>/render.py`, called by `kit/responses.py`).
+Handlers and services never branch on versions."""
 
 from enum import StrEnum
-from typing import Annotated
 
-from fastapi import Depends, Request
 from starlette.types import Scope
 
 
@@ -33,11 +31,3 @@ def request_version(scope: Scope) -> ApiVersion:
     if version is None:
         version = state[_STATE_KEY] = _negotiate(scope)
     return version
-
-
-async def get_api_version(request: Request) -> ApiVersion:
-    return request_version(request.scope)
-
-
-Version = Annotated[ApiVersion, Depends(get_api_version)]
-"""The request's response version, for handlers to hand to render functions."""
