@@ -100,7 +100,7 @@ async def capture(database_url: str, organization_id: uuid.UUID, call: Call) -> 
     )
     try:
         async with async_sessionmaker(engine)() as session:
-            await call(session, Principal(subject))
+            await call(session, Principal(subject, subject.organization_ids))
             await session.rollback()
     finally:
         await engine.dispose()

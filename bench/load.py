@@ -76,6 +76,7 @@ def spec_for(
     duration: float,
 ) -> LoadSpec:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    headers.update(scenario.headers)
     if scenario.body is not Body.none:
         headers["Content-Type"] = "application/json"
     return LoadSpec(

@@ -12,6 +12,8 @@ LIST = "/v1/customers/"
 DEEP_PAGE = 500
 DEEP_LIMIT = 100
 FLOOR_SCENARIO = "floor_get_by_id"
+# What today's clients (polar-sdk 1.x, @polar-sh/sdk 1.x) send with every request.
+TODAYS_CLIENT = (("Polar-Version", "2026-10"),)
 
 
 class Body(StrEnum):
@@ -36,6 +38,7 @@ class Scenario:
     paths: tuple[str, ...]
     body: Body = Body.none
     target: Target = Target.server
+    headers: tuple[tuple[str, str], ...] = ()  # beyond the token and Accept
 
 
 def deep_page(customers: int) -> int:
@@ -55,10 +58,12 @@ def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
     page = deep_page(seeded.customers)
     return [
         Scenario("get_by_id", "GET", by_id),
+        Scenario("get_by_id_v2026", "GET", by_id, headers=TODAYS_CLIENT),
         Scenario("get_by_external_id", "GET", by_external_id),
         Scenario("get_state", "GET", tuple(f"{path}/state" for path in by_id)),
         Scenario("get_balance", "GET", tuple(f"{path}/balance" for path in by_id)),
         Scenario("list_first_page", "GET", (f"{LIST}?limit=10",)),
+        Scenario("list_first_page_v2026", "GET", (f"{LIST}?limit=10",), headers=TODAYS_CLIENT),
         Scenario("list_query", "GET", tuple(f"{LIST}?query={term}" for term in searches)),
         Scenario("list_metadata", "GET", tuple(f"{LIST}?metadata%5Bplan%5D={p}" for p in plans)),
         Scenario("list_deep_page", "GET", (f"{LIST}?page={page}&limit={DEEP_LIMIT}",)),

@@ -22,6 +22,7 @@ from polar_customers.models import (
     Order,
     Organization,
     Payment,
+    PaymentMethod,
     Product,
     ProductPrice,
     Subscription,
@@ -34,8 +35,8 @@ from polar_customers.organizations import service as organizations_service
 TEST_SECRET = "test-secret-not-for-production"
 TEST_KEY = TEST_SECRET.encode()
 READ_WRITE = (Scope.customers_read, Scope.customers_write)
-# The keys of a `Customer` on the wire, in order.
-CUSTOMER_KEYS = [
+# The keys of a `Customer` of the 2025 contract on the wire, in order.
+CUSTOMER_KEYS_2025 = [
     "id",
     "created_at",
     "modified_at",
@@ -50,6 +51,29 @@ CUSTOMER_KEYS = [
     "deleted_at",
     "avatar_url",
 ]
+# The keys of the one `Customer` served to every client: the 2025 ones in their order, and
+# today's among them where Polar puts them.
+CUSTOMER_KEYS = [
+    "id",
+    "created_at",
+    "modified_at",
+    "metadata",
+    "external_id",
+    "email",
+    "email_verified",
+    "type",
+    "name",
+    "billing_name",
+    "billing_address",
+    "tax_id",
+    "locale",
+    "organization_id",
+    "default_payment_method_id",
+    "deleted_at",
+    "first_user_event_at",
+    "avatar_url",
+]
+assert [key for key in CUSTOMER_KEYS if key in CUSTOMER_KEYS_2025] == CUSTOMER_KEYS_2025
 
 
 async def create_organization(session: AsyncSession, *, name: str = "Acme") -> Organization:
@@ -328,5 +352,27 @@ async def create_payment(
             status=status,
             amount=amount,
             currency=currency,
+        ),
+    )
+
+
+async def create_payment_method(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    type: str = "card",
+    method_metadata: dict[str, Any] | None = None,
+    **fields: Any,
+) -> PaymentMethod:
+    """A payment method of `customer` (a Visa card by default)."""
+    card = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+    return await _add(
+        session,
+        PaymentMethod(
+            organization_id=customer.organization_id,
+            customer_id=customer.id,
+            type=type,
+            method_metadata=card if method_metadata is None else method_metadata,
+            **fields,
         ),
     )

@@ -21,10 +21,46 @@ POLAR_OPERATIONS: dict[tuple[str, str], str] = {
     ("get", "/v1/customers/{id}/state"): "customers:get_state",
     ("get", "/v1/customers/external/{external_id}/state"): "customers:get_state_external",
     ("get", "/v1/customers/{id}/balance"): "customers:get_balance",
+    # Today's clients (polar-sdk 1.x): payment methods and members.
+    ("get", "/v1/customers/{id}/payment-methods"): "customers:list_payment_methods",
+    (
+        "get",
+        "/v1/customers/external/{external_id}/payment-methods",
+    ): "customers:list_payment_methods_external",
+    ("get", "/v1/customers/{id}/members"): "customers:members:list",
+    ("post", "/v1/customers/{id}/members"): "customers:members:create",
+    ("get", "/v1/customers/{id}/members/{member_id}"): "customers:members:get",
+    ("patch", "/v1/customers/{id}/members/{member_id}"): "customers:members:update",
+    ("delete", "/v1/customers/{id}/members/{member_id}"): "customers:members:delete",
+    ("get", "/v1/customers/external/{external_id}/members"): "customers:members:list_external",
+    (
+        "post",
+        "/v1/customers/external/{external_id}/members",
+    ): "customers:members:create_external",
+    (
+        "get",
+        "/v1/customers/external/{external_id}/members/{member_external_id}",
+    ): "customers:members:get_external",
+    (
+        "patch",
+        "/v1/customers/external/{external_id}/members/{member_external_id}",
+    ): "customers:members:update_external",
+    (
+        "delete",
+        "/v1/customers/external/{external_id}/members/{member_external_id}",
+    ): "customers:members:delete_external",
 }
 
 _ADDRESS_PROPERTIES = frozenset({"city", "country", "line1", "line2", "postal_code", "state"})
-_CUSTOMER_INPUT_PROPERTIES = frozenset({"billing_address", "email", "metadata", "name", "tax_id"})
+_CUSTOMER_INPUT_PROPERTIES = frozenset(
+    {"billing_address", "email", "metadata", "name", "tax_id", "locale"}
+)
+_CUSTOMER_CREATE_PROPERTIES = _CUSTOMER_INPUT_PROPERTIES | {
+    "external_id",
+    "organization_id",
+    "owner",
+    "type",
+}
 _CUSTOMER_PROPERTIES = frozenset(
     {
         "avatar_url",
@@ -40,8 +76,16 @@ _CUSTOMER_PROPERTIES = frozenset(
         "name",
         "organization_id",
         "tax_id",
+        # Today's (polar-sdk 1.x) keys, sent to every client.
+        "type",
+        "billing_name",
+        "locale",
+        "default_payment_method_id",
+        "first_user_event_at",
     }
 )
+# Required: the 2025 keys and those of today's that have no default.
+_CUSTOMER_REQUIRED = _CUSTOMER_PROPERTIES - {"locale", "default_payment_method_id"}
 _STATE_LISTS = frozenset({"active_subscriptions", "granted_benefits", "active_meters"})
 # Without `price_id`: Polar sends it but leaves it out of its document.
 _STATE_SUBSCRIPTION_PROPERTIES = frozenset(
@@ -65,6 +109,8 @@ _STATE_SUBSCRIPTION_PROPERTIES = frozenset(
         "ends_at",
         "product_id",
         "discount_id",
+        "seats",
+        "units",
         "meters",
     }
 )
@@ -90,8 +136,11 @@ _STATE_METER_PROPERTIES = frozenset(
 # Component name -> its property names in Polar's document (empty for non-object schemas).
 POLAR_COMPONENT_PROPERTIES: dict[str, frozenset[str]] = {
     "Customer": _CUSTOMER_PROPERTIES,
-    "CustomerCreate": _CUSTOMER_INPUT_PROPERTIES | {"external_id", "organization_id"},
-    "CustomerUpdate": _CUSTOMER_INPUT_PROPERTIES | {"external_id"},
+    "CustomerCreate": frozenset(),  # one of the two below
+    "CustomerIndividualCreate": _CUSTOMER_CREATE_PROPERTIES,
+    "CustomerTeamCreate": _CUSTOMER_CREATE_PROPERTIES,
+    "MemberOwnerCreate": frozenset({"email", "name", "external_id"}),
+    "CustomerUpdate": _CUSTOMER_INPUT_PROPERTIES | {"external_id", "type"},
     "CustomerUpdateExternalID": _CUSTOMER_INPUT_PROPERTIES,
     "ListResource_Customer_": frozenset({"items", "pagination"}),
     "Address": _ADDRESS_PROPERTIES,
@@ -129,16 +178,19 @@ POLAR_COMPONENT_PROPERTIES: dict[str, frozenset[str]] = {
 
 # Component name -> its `required` list in Polar's document (absent means none).
 POLAR_COMPONENT_REQUIRED: dict[str, frozenset[str]] = {
-    "Customer": POLAR_COMPONENT_PROPERTIES["Customer"],
-    "CustomerCreate": frozenset({"email"}),
+    "Customer": _CUSTOMER_REQUIRED,
+    "CustomerIndividualCreate": frozenset({"email"}),
+    "CustomerTeamCreate": frozenset({"type"}),
+    "MemberOwnerCreate": frozenset({"email"}),
     "ListResource_Customer_": frozenset({"items", "pagination"}),
     "Address": frozenset({"country"}),
     "AddressInput": frozenset({"country"}),
     "Pagination": frozenset({"max_page", "total_count"}),
     "ResourceNotFound": frozenset({"detail", "error"}),
-    "CustomerState": _CUSTOMER_PROPERTIES | _STATE_LISTS,
-    # `custom_field_data` has a default: not required.
-    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES - {"custom_field_data"},
+    "CustomerState": _CUSTOMER_REQUIRED | _STATE_LISTS,
+    # These have a default: not required (they are always sent).
+    "CustomerStateSubscription": _STATE_SUBSCRIPTION_PROPERTIES
+    - {"custom_field_data", "seats", "units"},
     "CustomerStateSubscriptionMeter": _STATE_SUBSCRIPTION_METER_PROPERTIES,
     "CustomerStateBenefitGrant": _STATE_GRANT_PROPERTIES,
     "CustomerStateMeter": _STATE_METER_PROPERTIES,

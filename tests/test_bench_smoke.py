@@ -14,10 +14,12 @@ from tests.conftest import ENGINE, POSTGRES_URL
 TIMEOUT_S = 240
 MEASURED = (
     "get_by_id",
+    "get_by_id_v2026",
     "get_by_external_id",
     "get_state",
     "get_balance",
     "list_first_page",
+    "list_first_page_v2026",
     "list_query",
     "list_metadata",
     "list_deep_page",

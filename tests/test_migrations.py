@@ -72,3 +72,44 @@ def test_downgrade_and_upgrade_again(scratch_url: str) -> None:
     migrate.upgrade(scratch_url)
     migrate.upgrade(scratch_url)  # a second upgrade is a no-op
     assert _differences(scratch_url) == []
+
+
+def test_existing_customers_get_their_owner(scratch_url: str) -> None:
+    """0006 gives every live customer an owner member made of its email and name."""
+    migrate.upgrade(scratch_url, "0005")
+    organization, customer, deleted = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    sqlite = ENGINE == "sqlite"
+
+    def key(value: uuid.UUID) -> str:
+        return value.hex if sqlite else str(value)
+
+    async def run(*statements: str) -> list[Any]:
+        engine = create_engine(Settings(database_url=scratch_url))
+        async with engine.begin() as connection:
+            for statement in statements[:-1]:
+                await connection.exec_driver_sql(statement)
+            rows = list((await connection.exec_driver_sql(statements[-1])).all())
+        await engine.dispose()
+        return rows
+
+    now = "'2025-10-05 12:00:00'"
+    asyncio.run(
+        run(
+            f"INSERT INTO organizations (id, created_at, name, default_currency) "
+            f"VALUES ('{key(organization)}', {now}, 'Acme', 'usd')",
+            "INSERT INTO customers (id, created_at, organization_id, email, email_verified, "
+            f"name, external_id, user_metadata, deleted_at) VALUES ('{key(customer)}', {now}, "
+            f"'{key(organization)}', 'jane@example.com', false, 'Jane', 'usr_1', '{{}}', NULL), "
+            f"('{key(deleted)}', {now}, '{key(organization)}', 'gone@example.com', false, NULL, "
+            f"NULL, '{{}}', {now})",
+            "SELECT 1",
+        )
+    )
+    migrate.upgrade(scratch_url)
+
+    [(member_id, customer_id, email, name, external_id, role)] = asyncio.run(
+        run("SELECT id, customer_id, email, name, external_id, role FROM members")
+    )
+    assert uuid.UUID(str(member_id)).version == 4
+    assert str(customer_id).replace("-", "") == customer.hex
+    assert (email, name, external_id, role) == ("jane@example.com", "Jane", "usr_1", "owner")

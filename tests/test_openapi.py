@@ -69,10 +69,12 @@ def test_list_parameters_match_polar(document: dict[str, Any]) -> None:
         ("organization_id", "query"),
         ("email", "query"),
         ("query", "query"),
+        ("active", "query"),
         ("page", "query"),
         ("limit", "query"),
         ("sorting", "query"),
         ("metadata", "query"),
+        *VERSIONING_HEADERS,
     ]
 
 
@@ -87,9 +89,12 @@ def test_list_parameters_match_polar(document: dict[str, Any]) -> None:
     ],
 )
 def test_path_parameters(document: dict[str, Any], path: str, name: str) -> None:
-    for operation in document["paths"][path].values():
+    for method, operation in document["paths"][path].items():
+        anonymize = [("anonymize", "query", False)] if method == "delete" else []
         assert [(p["name"], p["in"], p["required"]) for p in operation["parameters"]] == [
-            (name, "path", True)
+            (name, "path", True),
+            *anonymize,
+            *((header, "header", False) for header, _ in VERSIONING_HEADERS),
         ]
 
 
@@ -107,6 +112,22 @@ def test_success_status_codes(
     responses = document["paths"][path][method]["responses"]
     assert status in responses
     assert "200" not in responses
+
+
+VERSIONING_HEADERS = [("Polar-Version", "header"), ("Polar-Organization", "header")]
+
+
+def test_every_operation_documents_the_version_headers(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            headers = [(p["name"], p["in"]) for p in operation["parameters"] if p["in"] == "header"]
+            assert headers == VERSIONING_HEADERS, (method, path)
+    [version] = [
+        p
+        for p in document["paths"]["/v1/customers/{id}"]["get"]["parameters"]
+        if p["name"] == "Polar-Version"
+    ]
+    assert version["schema"]["enum"] == ["2026-04", "2026-10", "2027-01"]
 
 
 def test_security_schemes(document: dict[str, Any]) -> None:

@@ -132,7 +132,7 @@ async def seeded(settings: Settings) -> Seeded:
                 organization_id=organization.id,
                 ids=[str(customer.id) for customer in kept],
                 external_ids=[customer.external_id or "" for customer in kept],
-                emails=[customer.email for customer in kept],
+                emails=[customer.email or "" for customer in kept],
                 deletable_ids=[str(customer.id) for customer in doomed[:2]],
                 deletable_external_ids=[customer.external_id or "" for customer in doomed[2:]],
             )

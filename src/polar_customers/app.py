@@ -15,11 +15,14 @@ from polar_customers.db import Database
 from polar_customers.errors import add_error_handlers
 from polar_customers.kit.docs_pages import install_docs
 from polar_customers.kit.openapi import install_openapi
+from polar_customers.kit.versions import ApiVersionMiddleware
+from polar_customers.members.router import router as members_router
 from polar_customers.middleware import (
     EmailDeliverabilityMiddleware,
     LegacyPrefixMiddleware,
     RequestBodyTimeoutMiddleware,
 )
+from polar_customers.payment_methods.router import router as payment_methods_router
 
 
 def _anchor_route_patterns(app: FastAPI) -> None:
@@ -53,14 +56,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = Database(settings)
     app.state.token_key = settings.secret_key()
     app.include_router(customers_router)
+    # After the customer routes, external-id routes first within each (see members/router.py).
+    app.include_router(payment_methods_router)
+    app.include_router(members_router)
     install_docs(app)
     _anchor_route_patterns(app)
     add_error_handlers(app)
     install_openapi(app)
-    # Added innermost first: the legacy rewrite runs before authentication, CORS outermost.
+    # Added innermost first: CORS outermost, then the legacy rewrite, the version negotiation
+    # and authentication.
     app.add_middleware(EmailDeliverabilityMiddleware, enabled=settings.email_check_deliverability)
     app.add_middleware(RequestBodyTimeoutMiddleware, timeout=settings.request_body_timeout)
     app.add_middleware(AuthenticationMiddleware)
+    app.add_middleware(ApiVersionMiddleware)
     app.add_middleware(LegacyPrefixMiddleware)
     app.add_middleware(
         CORSMiddleware,

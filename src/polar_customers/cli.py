@@ -31,13 +31,18 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 
 T = TypeVar("T")
-DEFAULT_SCOPES = (Scope.customers_read, Scope.customers_write)
+DEFAULT_SCOPES = (
+    Scope.customers_read,
+    Scope.customers_write,
+    Scope.members_read,
+    Scope.members_write,
+)
 ScopeOption = Annotated[
     list[Scope] | None,
     typer.Option(
         "--scope",
         help=f"One of {', '.join(GRANTABLE_SCOPES)}; repeat for several "
-        "(default: customers:read and customers:write).",
+        "(default: customers:read, customers:write, members:read and members:write).",
     ),
 ]
 

@@ -86,6 +86,36 @@ class RequestTimeout(AppError):
     message = "The request body was not received in time."
 
 
+class UnsupportedApiVersion(AppError):
+    """A `Polar-Version` header this server does not answer (docs/decisions.md#d30)."""
+
+    status_code = 400
+
+    def __init__(self, requested: str, supported: Sequence[str]) -> None:
+        super().__init__(
+            f"Polar-Version {requested!r} is not supported. Supported versions: "
+            f"{', '.join(supported)}; without the header, the 2025 API is served."
+        )
+
+
+class NotPermitted(AppError):
+    status_code = 403
+    message = "Not permitted"
+
+
+class AmbiguousExternalCustomerID(AppError):
+    """An external customer id that names customers in several of the caller's
+    organizations (a personal token without `Polar-Organization`)."""
+
+    status_code = 409
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__(
+            f"Several customers of your organizations have the external ID {external_id!r}. "
+            "Use an organization token, the Polar-Organization header, or the customer ID."
+        )
+
+
 class Unauthorized(AppError):
     status_code = 401
     message = "Unauthorized"
@@ -153,9 +183,22 @@ async def _app_error_handler(_request: Request, exc: Exception) -> Response:
     return exc.to_response()
 
 
+UNION_TAGS = frozenset({"individual", "team"})
+"""Branch names of the bodies that are tagged unions (`CustomerCreate`): pydantic puts the
+branch in an error's `loc` (`body.individual.email`), which is not a path of the body."""
+
+
+def _without_union_tag(error: dict[str, Any]) -> dict[str, Any]:
+    loc = error["loc"]
+    if len(loc) > 1 and loc[0] == "body" and loc[1] in UNION_TAGS:
+        return {**error, "loc": (loc[0], *loc[2:])}
+    return error
+
+
 async def _request_validation_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    body = {"error": "RequestValidationError", "detail": jsonable_encoder(exc.errors())}
+    errors = [_without_union_tag(error) for error in exc.errors()]
+    body = {"error": "RequestValidationError", "detail": jsonable_encoder(errors)}
     return ErrorJSONResponse(body, status_code=422)
 
 

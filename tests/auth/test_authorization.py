@@ -31,6 +31,8 @@ READS = [
     ("GET", f"/v1/customers/{ID}/state"),
     ("GET", "/v1/customers/external/usr_1/state"),
     ("GET", f"/v1/customers/{ID}/balance"),
+    ("GET", f"/v1/customers/{ID}/payment-methods"),
+    ("GET", "/v1/customers/external/usr_1/payment-methods"),
 ]
 WRITES = [
     ("POST", "/v1/customers/"),
@@ -39,7 +41,27 @@ WRITES = [
     ("PATCH", "/v1/customers/external/usr_1"),
     ("DELETE", "/v1/customers/external/usr_1"),
 ]
-OPERATIONS = READS + WRITES
+MEMBER_READS = [
+    ("GET", f"/v1/customers/{ID}/members"),
+    ("GET", f"/v1/customers/{ID}/members/{ID}"),
+    ("GET", "/v1/customers/external/usr_1/members"),
+    ("GET", "/v1/customers/external/usr_1/members/m_1"),
+]
+MEMBER_WRITES = [
+    ("POST", f"/v1/customers/{ID}/members"),
+    ("PATCH", f"/v1/customers/{ID}/members/{ID}"),
+    ("DELETE", f"/v1/customers/{ID}/members/{ID}"),
+    ("POST", "/v1/customers/external/usr_1/members"),
+    ("PATCH", "/v1/customers/external/usr_1/members/m_1"),
+    ("DELETE", "/v1/customers/external/usr_1/members/m_1"),
+]
+OPERATIONS = READS + WRITES + MEMBER_READS + MEMBER_WRITES
+CHALLENGED_SCOPES = {
+    **dict.fromkeys(READS, "customers:read customers:write web:read web:write"),
+    **dict.fromkeys(WRITES, "customers:write web:write"),
+    **dict.fromkeys(MEMBER_READS, "members:read members:write web:read web:write"),
+    **dict.fromkeys(MEMBER_WRITES, "members:write web:write"),
+}
 INVALID_TOKEN_DESCRIPTION = (
     "The access token provided is expired, revoked, malformed, or invalid for other reasons."
 )
@@ -100,11 +122,7 @@ class TestEveryOperation:
             "error": "insufficient_scope",
             "error_description": SCOPE_DESCRIPTION,
         }
-        scopes = (
-            "customers:read customers:write web:read web:write"
-            if (method, path) in READS
-            else "customers:write web:write"
-        )
+        scopes = CHALLENGED_SCOPES[method, path]
         assert response.headers["www-authenticate"] == (
             f'Bearer realm="polar", scope="{scopes}", error="insufficient_scope", '
             f'error_description="{SCOPE_DESCRIPTION}"'

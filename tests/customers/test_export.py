@@ -13,6 +13,7 @@ from polar_customers.customers import repository
 from polar_customers.customers.export import wants_json
 from polar_customers.kit.raw_sql import borrow
 from polar_customers.kit.time import utc_now
+from polar_customers.kit.versions import REQUESTABLE, ApiVersion
 from polar_customers.models import Organization
 from tests.factories import create_customer
 
@@ -139,7 +140,12 @@ class TestExportCustomers:
     ],
 )
 def test_wants_json(accept: str | None, expected: bool) -> None:
-    assert wants_json(accept) is expected
+    assert wants_json(accept, ApiVersion.v2025_10) is expected
+
+
+@pytest.mark.parametrize("version", REQUESTABLE)
+def test_versioned_clients_always_get_csv(version: ApiVersion) -> None:
+    assert wants_json("application/json", version) is False
 
 
 def test_csv_cells_come_as_text(engine: AsyncEngine) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polar_customers.auth.principal import AuthSubject, Principal, SubjectKind
 from polar_customers.auth.scopes import Scope
 from polar_customers.customers import repository, service
-from polar_customers.customers.schemas import CustomerCreate
+from polar_customers.customers.schemas import CustomerIndividualCreate
 from polar_customers.errors import PolarRequestValidationError
 from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.models import Organization
@@ -19,7 +19,7 @@ def principal_of(organization: Organization) -> Principal:
     subject = AuthSubject(
         SubjectKind.organization, organization.id, frozenset(Scope), organization_ids
     )
-    return Principal(subject)
+    return Principal(subject, organization_ids)
 
 
 class TestDatabaseConstraints:
@@ -68,7 +68,7 @@ class TestCreateRace:
                 await service.create_customer(
                     session,
                     principal_of(organization),
-                    create=CustomerCreate(email="race@example.com"),
+                    create=CustomerIndividualCreate(email="race@example.com"),
                 )
         assert raised.value.detail == [
             {
@@ -96,6 +96,6 @@ class TestCreateRace:
                 await service.create_customer(
                     session,
                     principal_of(organization),
-                    create=CustomerCreate(email="new@example.com", external_id="ext"),
+                    create=CustomerIndividualCreate(email="new@example.com", external_id="ext"),
                 )
         assert raised.value.detail[0]["loc"] == ("body", "external_id")

@@ -43,6 +43,8 @@ SUBSCRIPTION_KEYS = [
     "ends_at",
     "product_id",
     "discount_id",
+    "seats",
+    "units",
     "price_id",
     "meters",
 ]
@@ -103,6 +105,8 @@ class TestGetCustomerStateContents:
             "ends_at": None,
             "product_id": str(product.id),
             "discount_id": None,
+            "seats": None,
+            "units": None,
             "price_id": item["price_id"],
             "meters": [],
         }

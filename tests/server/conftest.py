@@ -27,6 +27,7 @@ from tests.server.support import (
     Member,
     ServerProcess,
     Tenant,
+    new_tenant,
     start_server,
 )
 
@@ -97,13 +98,6 @@ async def _organization(session: AsyncSession, tenant: Tenant) -> Organization:
     return organization
 
 
-async def _new_tenant(sessions: async_sessionmaker[AsyncSession], name: str) -> Tenant:
-    async with sessions() as session, session.begin():
-        organization = await factories.create_organization(session, name=name)
-        token = await factories.create_organization_token(session, organization=organization)
-        return Tenant(organization_id=str(organization.id), token=token)
-
-
 async def _new_organization_token(
     sessions: async_sessionmaker[AsyncSession], tenant: Tenant, scopes: Iterable[Scope]
 ) -> str:
@@ -133,13 +127,13 @@ async def _new_member(
 @pytest.fixture
 async def tenant(seed_sessions: async_sessionmaker[AsyncSession], live_server: str) -> Tenant:
     """A fresh organization of this test, with a read and write organization token."""
-    return await _new_tenant(seed_sessions, "Tenant")
+    return await new_tenant(seed_sessions, "Tenant")
 
 
 @pytest.fixture
 async def other_tenant(seed_sessions: async_sessionmaker[AsyncSession], live_server: str) -> Tenant:
     """A second fresh organization, with its own read and write token."""
-    return await _new_tenant(seed_sessions, "Other tenant")
+    return await new_tenant(seed_sessions, "Other tenant")
 
 
 @pytest.fixture

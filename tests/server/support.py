@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +14,11 @@ import httpx
 import pytest
 from bench.processes import stop_process_group
 from polar_sdk import Polar
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import TEST_SECRET
+from polar_customers.auth.scopes import Scope
+from tests import factories
+from tests.factories import READ_WRITE, TEST_SECRET
 
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -164,3 +167,18 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+ALL_SCOPES = (Scope.customers_read, Scope.customers_write, Scope.members_read, Scope.members_write)
+
+
+async def new_tenant(
+    sessions: async_sessionmaker[AsyncSession], name: str, scopes: Iterable[Scope] = READ_WRITE
+) -> Tenant:
+    """A new organization and an organization token of it with `scopes`."""
+    async with sessions() as session, session.begin():
+        organization = await factories.create_organization(session, name=name)
+        token = await factories.create_organization_token(
+            session, organization=organization, scopes=scopes
+        )
+        return Tenant(organization_id=str(organization.id), token=token)

@@ -148,7 +148,7 @@ def test_organizations_users_memberships_and_tokens(fresh_cli: Cli) -> None:
     assert (reporting.expires, reporting.comment) == ("never", "reporting")
     assert (full.kind, full.scope) == ("organization", "customers:read customers:write")
     assert (personal.kind, personal.owner) == ("personal", user_id)
-    assert personal.scope == "customers:read customers:write"  # the default
+    assert personal.scope == "customers:read customers:write members:read members:write"
     expires = datetime.fromisoformat(personal.expires)
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from polar_customers.models import Customer
 from tests.factories import bearer
 from tests.server.concurrency_support import gather_responses
-from tests.server.support import Tenant
+from tests.server.support import ALL_SCOPES, Tenant, new_tenant
 
 pytestmark = pytest.mark.server
 
@@ -227,3 +227,31 @@ async def test_a_write_is_committed_before_its_response_is_sent(
         if await stored(id) != (f"Name {n}", True):
             stale.append(f"DELETE #{n}: the customer is not deleted in the database yet")
     assert stale == []
+
+
+async def test_concurrent_members_with_the_same_email(
+    live_server: str, seed_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Member emails are unique per customer, whatever the case, also when requests race."""
+    tenant = await new_tenant(seed_sessions, "Members race", ALL_SCOPES)
+    limits = httpx.Limits(max_connections=RACERS * 2)
+    async with httpx.AsyncClient(
+        base_url=live_server, headers=bearer(tenant.token), timeout=60.0, limits=limits
+    ) as client:
+        created = await client.post(
+            "/v1/customers/", json={"type": "team", "email": "team@example.com"}
+        )
+        assert created.status_code == 201, created.text
+        url = f"/v1/customers/{created.json()['id']}/members"
+        emails = [f"{'M' if index % 2 else 'm'}ember@example.com" for index in range(RACERS)]
+        responses = await gather_responses(
+            *(client.post(url, json={"email": email}) for email in emails)
+        )
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [201] + [422] * (RACERS - 1), [r.text for r in responses]
+        for response in responses:
+            if response.status_code == 422:
+                [error] = response.json()["detail"]
+                assert error["msg"] == "A member with this email already exists for this customer."
+        listed = await client.get(url)
+        assert listed.json()["pagination"]["total_count"] == 2  # the owner and the winner

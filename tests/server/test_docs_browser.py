@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -196,15 +197,20 @@ def operation(page: Page, summary: str) -> Locator:
 async def test_swagger_ui_lists_and_runs_operations_offline(
     page: Page, traffic: Traffic, live_server: str, tenant: Tenant
 ) -> None:
+    # Swagger UI lists an operation once under each of its tags.
+    async with httpx.AsyncClient() as http:
+        document = (await http.get(f"{live_server}/openapi.json")).json()
+    operations = [operation for item in document["paths"].values() for operation in item.values()]
     started = time.monotonic()
     await page.goto(f"{live_server}/docs", timeout=RENDER_TIMEOUT_MS)
     assert traffic.blocked == [], f"requests beyond the loopback were attempted: {traffic.blocked}"
     await expect(page.locator(".opblock")).to_have_count(
-        len(OPERATION_SUMMARIES), timeout=RENDER_TIMEOUT_MS
+        sum(len(operation["tags"]) for operation in operations), timeout=RENDER_TIMEOUT_MS
     )
     rendered = time.monotonic() - started
-    summaries = await page.locator(".opblock-summary-description").all_inner_texts()
-    assert sorted(summaries) == sorted(OPERATION_SUMMARIES)
+    summaries = set(await page.locator(".opblock-summary-description").all_inner_texts())
+    assert summaries == {operation["summary"] for operation in operations}
+    assert summaries >= set(OPERATION_SUMMARIES)  # the twelve customer operations
     assert await page.title() == "Polar Customers API - Swagger UI"
 
     # Authorize with the organization token, in the `oat` scheme.

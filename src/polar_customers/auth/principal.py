@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import Request
+from pydantic import UUID4, TypeAdapter, ValidationError
+from starlette.types import Scope as AsgiScope
 
 from polar_customers.auth import repository
 from polar_customers.auth.scopes import RESERVED_SCOPES, Scope, parse_scopes
 from polar_customers.auth.tokens import TokenPrefix, hash_token
-from polar_customers.errors import InsufficientScope, Unauthorized
+from polar_customers.errors import InsufficientScope, PolarRequestValidationError, Unauthorized
 from polar_customers.kit.raw_sql import RawConnection
 from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.kit.time import utc_now
@@ -33,17 +35,22 @@ class AuthSubject:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A caller whose token holds a scope the route accepts."""
+    """A caller whose token holds a scope the route accepts, and the organizations the request
+    acts in: the token's, or the one its `Polar-Organization` header selects among them."""
 
     subject: AuthSubject
-
-    @property
-    def organization_ids(self) -> OrganizationIds:
-        return self.subject.organization_ids
+    organization_ids: OrganizationIds
+    selected: bool = False
+    """Whether `Polar-Organization` chose the organization (then new rows go to it)."""
 
     @property
     def is_organization(self) -> bool:
         return self.subject.kind == SubjectKind.organization
+
+    @property
+    def acts_in_one(self) -> bool:
+        """Whether the request acts in exactly one organization, known without asking."""
+        return self.is_organization or self.selected
 
 
 async def resolve_token(connection: RawConnection, token: str, *, key: bytes) -> AuthSubject | None:
@@ -86,4 +93,47 @@ class Authorizer:
             raise Unauthorized()
         if subject.scopes.isdisjoint(self.accepted):
             raise InsufficientScope(scope=self.challenge_scope)
-        return Principal(subject)
+        selected = selected_organization(request.scope)
+        if selected is None:
+            return Principal(subject, subject.organization_ids)
+        if selected not in subject.organization_ids:
+            raise PolarRequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("header", ORGANIZATION_HEADER),
+                        "msg": "Organization not found.",
+                        "input": str(selected),
+                    }
+                ]
+            )
+        return Principal(subject, OrganizationIds((selected,)), selected=True)
+
+
+ORGANIZATION_HEADER = "Polar-Organization"
+_ORGANIZATION_KEY = ORGANIZATION_HEADER.lower().encode()
+_ORGANIZATION_ID: TypeAdapter[uuid.UUID] = TypeAdapter(UUID4)
+
+
+def selected_organization(scope: AsgiScope) -> uuid.UUID | None:
+    """The organization a `Polar-Organization` header selects (today's clients send it for
+    tokens that reach several organizations); a 422 when it is not a UUID4
+    (docs/decisions.md#d32)."""
+    for name, value in scope["headers"]:
+        if name == _ORGANIZATION_KEY:
+            text = value.decode("latin-1").strip()
+            try:
+                return _ORGANIZATION_ID.validate_python(text)
+            except ValidationError as error:
+                raise PolarRequestValidationError(
+                    [
+                        {
+                            "type": item["type"],
+                            "loc": ("header", ORGANIZATION_HEADER),
+                            "msg": item["msg"],
+                            "input": text,
+                        }
+                        for item in error.errors()
+                    ]
+                ) from None
+    return None

@@ -6,6 +6,8 @@ class Scope(StrEnum):
 
     customers_read = "customers:read"
     customers_write = "customers:write"
+    members_read = "members:read"
+    members_write = "members:write"
     organizations_read = "organizations:read"
     organizations_write = "organizations:write"
     # Reserved for dashboard sessions: accepted by the API, never granted to a token.
@@ -18,6 +20,8 @@ GRANTABLE_SCOPES = tuple(scope for scope in Scope if scope not in RESERVED_SCOPE
 
 CUSTOMERS_READ = (Scope.customers_read, Scope.customers_write, Scope.web_read, Scope.web_write)
 CUSTOMERS_WRITE = (Scope.customers_write, Scope.web_write)
+MEMBERS_READ = (Scope.members_read, Scope.members_write, Scope.web_read, Scope.web_write)
+MEMBERS_WRITE = (Scope.members_write, Scope.web_write)
 
 
 def parse_scopes(value: str) -> frozenset[Scope]:

@@ -33,10 +33,11 @@ CSV_HEADER = (
 _customers_json = TypeAdapter(list[Customer])
 
 
-def wants_json(accept: str | None) -> bool:
-    """Whether the Accept header asks for JSON rather than CSV (the official SDKs ask for JSON;
-    docs/decisions.md#d6)."""
-    if not accept:
+def wants_json(accept: str | None, version: ApiVersion) -> bool:
+    """Whether to answer a JSON array rather than CSV: when a 2025 client's Accept header asks
+    for JSON (polar-sdk 0.27.1 does; docs/decisions.md#d6). Today's clients read the export
+    as text, so they always get the CSV."""
+    if not accept or version.versioned:
         return False
     preferences: dict[str, float] = {}
     for part in accept.split(","):

@@ -11,8 +11,10 @@ from polar_customers.customers.state import Balance, CustomerStateRow
 from polar_customers.kit.pagination import ListResource, PaginationParams
 from polar_customers.kit.versions import ApiVersion
 
-_CUSTOMER: dict[ApiVersion, type[Customer]] = {ApiVersion.v2025_10: Customer}
-_STATE: dict[ApiVersion, type[CustomerState]] = {ApiVersion.v2025_10: CustomerState}
+# One superset shape serves every version: 2025 clients ignore today's keys, today's clients
+# need them (docs/decisions.md#d31).
+_CUSTOMER: dict[ApiVersion, type[Customer]] = dict.fromkeys(ApiVersion, Customer)
+_STATE: dict[ApiVersion, type[CustomerState]] = dict.fromkeys(ApiVersion, CustomerState)
 
 
 def customer(row: CustomerRow, version: ApiVersion) -> Customer:

@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from polar_customers.kit.metadata import metadata_matches
-from polar_customers.kit.pagination import PaginationParams
+from polar_customers.kit.pagination import MAX_OFFSET, PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.sql_text import isoformat_utc, uuid_text
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
-from polar_customers.models import Customer
+from polar_customers.models import Customer, Subscription, SubscriptionStatus
 
 
 class CustomerRow(TypedDict):
@@ -43,11 +43,16 @@ class CustomerRow(TypedDict):
     deleted_at: datetime | None
     organization_id: uuid.UUID
     external_id: str | None
-    email: str
+    email: str | None
     email_verified: bool
+    type: str
     name: str | None
+    billing_name: str | None
     billing_address: dict[str, Any] | None
     tax_id: list[str] | None
+    locale: str | None
+    default_payment_method_id: uuid.UUID | None
+    first_user_event_at: datetime | None
     user_metadata: dict[str, Any]
 
 
@@ -147,8 +152,6 @@ _SORT_COLUMNS: dict[str, Any] = {
     "email": Customer.email,
     "name": Customer.name,
 }
-# Past any real table; larger offsets overflow the databases' integers (docs/decisions.md#d16).
-MAX_OFFSET = 2**62
 
 
 def _escape_like(value: str) -> str:
@@ -164,12 +167,28 @@ def _case_insensitive_like(
     return column.ilike(pattern, escape="\\")
 
 
+# A customer is active with at least one subscription that is billed (trialing, active or
+# past due).
+_BILLED = (SubscriptionStatus.trialing, SubscriptionStatus.active, SubscriptionStatus.past_due)
+_HAS_BILLED_SUBSCRIPTION = (
+    select(Subscription.id)
+    .where(
+        Subscription.organization_id == Customer.organization_id,
+        Subscription.customer_id == Customer.id,
+        Subscription.deleted_at.is_(None),
+        or_(*(Subscription.status == status for status in _BILLED)),
+    )
+    .exists()
+)
+
+
 def list_statement(
     *,
     dialect: str,
     email: str | None = None,
     query: str | None = None,
     metadata: dict[str, list[str]] | None = None,
+    active: bool | None = None,
 ) -> Select[Any]:
     """The visible customers that match the list filters. `query` matches a substring of
     email or name, or an external id prefix, with LIKE wildcards taken literally
@@ -193,6 +212,10 @@ def list_statement(
     for key, values in (metadata or {}).items():
         statement = statement.where(
             metadata_matches(Customer.user_metadata, key, values, dialect=dialect)
+        )
+    if active is not None:
+        statement = statement.where(
+            _HAS_BILLED_SUBSCRIPTION if active else ~_HAS_BILLED_SUBSCRIPTION
         )
     return statement
 

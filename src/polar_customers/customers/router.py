@@ -5,9 +5,8 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import UUID4
 
 from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE
@@ -17,10 +16,12 @@ from polar_customers.customers.schemas import (
     Customer,
     CustomerBalance,
     CustomerCreate,
+    CustomerID,
     CustomerSortProperty,
     CustomerState,
     CustomerUpdate,
     CustomerUpdateExternalID,
+    ExternalID,
 )
 from polar_customers.db import RawConnectionDependency, SessionDependency, get_database
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
@@ -52,9 +53,17 @@ OrganizationIDFilter = Annotated[
     OrganizationID | Sequence[OrganizationID] | None,
     Query(title="OrganizationID Filter", description="Filter by organization ID."),
 ]
-CustomerID = Annotated[UUID4, Path(description="The customer ID.")]
-ExternalID = Annotated[str, Path(description="The customer external ID.")]
 
+Anonymize = Annotated[
+    bool,
+    Query(
+        description=(
+            "If true, also erase the customer's personal data: email and names become "
+            "irreversible digests and the billing address is cleared; the row stays for the "
+            "history of its orders and subscriptions."
+        )
+    ),
+]
 _NOT_FOUND = not_found("Customer not found.")
 _DELETE_DESCRIPTION = (
     "Delete a customer.\n\nThis action cannot be undone and will immediately:\n"
@@ -91,6 +100,15 @@ async def list_customers(
     query: Annotated[
         str | None, Query(description="Filter by name, email, or external ID.")
     ] = None,
+    active: Annotated[
+        bool | None,
+        Query(
+            description=(
+                "Filter by active customers, i.e. customers with at least one trialing, active "
+                "or past_due subscription."
+            )
+        ),
+    ] = None,
     metadata: dict[str, list[str]] = Depends(get_metadata_query),
 ) -> Rendered:
     """List the customers visible to the caller, filtered, sorted and paginated."""
@@ -100,6 +118,7 @@ async def list_customers(
         email=email,
         query=query,
         metadata=metadata,
+        active=active,
         pagination=pagination,
         sorting=sorting,
     )
@@ -119,7 +138,7 @@ async def create_customer(
     customer_create: CustomerCreate, principal: Writer, session: Session
 ) -> Rendered:
     """Create a customer in the caller's organization (or the one named, for user tokens)."""
-    row = await service.create_customer(session, principal, create=customer_create)
+    row = await service.create_customer(session, principal, create=customer_create.root)
     return Rendered(partial(render.customer, row), status_code=201)
 
 
@@ -127,8 +146,8 @@ async def create_customer(
     "/export",
     summary="Export Customers",
     description=(
-        "Export customers as a CSV file, or as a JSON array when the request accepts "
-        "`application/json`."
+        "Export customers as a CSV file, or, to a request without `Polar-Version` that "
+        "accepts `application/json` (as the 2025 clients send), as a JSON array."
     ),
     operation_id="customers:export",
     response_class=StreamingResponse,
@@ -153,8 +172,9 @@ async def export_customers(
     connection beyond one batch's query."""
     organization_ids = narrow(principal.organization_ids, _as_list(organization_id))
     pool = get_database(request).scans
-    if export.wants_json(request.headers.get("accept")):
-        chunks = await export.stream_json(pool, organization_ids, request_version(request.scope))
+    version = request_version(request.scope)
+    if export.wants_json(request.headers.get("accept"), version):
+        chunks = await export.stream_json(pool, organization_ids, version)
         return StreamingResponse(chunks, media_type="application/json")
     return StreamingResponse(
         await export.stream_csv(pool, organization_ids),
@@ -206,10 +226,12 @@ async def update_customer(
     response_class=Response,
     responses=_DELETED,
 )
-async def delete_customer(id: CustomerID, principal: Writer, session: Session) -> Response:
+async def delete_customer(
+    id: CustomerID, principal: Writer, session: Session, anonymize: Anonymize = False
+) -> Response:
     """Soft-delete a customer found by ID."""
     customer = await service.lock(session, principal, ById(id))
-    await service.delete_customer(session, customer)
+    await service.delete_customer(session, customer, anonymize=anonymize)
     return Response(status_code=204)
 
 
@@ -261,11 +283,11 @@ async def update_customer_external(
     responses=_DELETED,
 )
 async def delete_customer_external(
-    external_id: ExternalID, principal: Writer, session: Session
+    external_id: ExternalID, principal: Writer, session: Session, anonymize: Anonymize = False
 ) -> Response:
     """Soft-delete a customer found by external ID."""
     customer = await service.lock(session, principal, ByExternalId(external_id))
-    await service.delete_customer(session, customer)
+    await service.delete_customer(session, customer, anonymize=anonymize)
     return Response(status_code=204)
 
 

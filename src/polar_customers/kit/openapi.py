@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from polar_customers.kit.metadata import METADATA_QUERY_SCHEMA
 
@@ -42,6 +42,39 @@ def not_found(description: str) -> dict[int | str, dict[str, Any]]:
     return {404: {"description": description, "model": ResourceNotFound}}
 
 
+_ERROR_COMPONENTS: dict[str, dict[str, Any]] = {}
+"""The `{"error": <name>, "detail": str}` bodies that responses refer to, added to the
+document's components by `install_openapi`."""
+
+
+def _error_component(name: str) -> dict[str, Any]:
+    model = create_model(name, error=(Literal[name], Field(examples=[name])), detail=(str, ...))
+    _ERROR_COMPONENTS[name] = model.model_json_schema()
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def error_response(
+    status: int, error: type[Exception], description: str
+) -> dict[int | str, dict[str, Any]]:
+    """A documented error response of `error` (an `AppError`): `{"error": "<its name>",
+    "detail": str}`, as a component named after it. A 403 may also be the token's
+    `insufficient_scope`."""
+    schema = _error_component(error.__name__)
+    if status == 403:
+        schema = {"anyOf": [schema, _AUTH_ERROR_SCHEMA]}
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+UNSUPPORTED_VERSION_RESPONSE: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "An unsupported `Polar-Version` header.",
+        "content": {"application/json": {"schema": _error_component("UnsupportedApiVersion")}},
+    }
+}
+
+
 SECURITY_SCHEMES: dict[str, Any] = {
     "pat": {
         "type": "http",
@@ -56,6 +89,30 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 SECURITY: list[dict[str, list[str]]] = [{"pat": []}, {"oat": []}]
 
+VERSIONING_HEADERS: list[dict[str, Any]] = [
+    {
+        "name": "Polar-Version",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "enum": ["2026-04", "2026-10", "2027-01"]},
+        "description": (
+            "The API version of today's clients (polar-sdk 1.x, @polar-sh/sdk 1.x). Without "
+            "it, the 2025 API is served: the same shapes, but the export answers JSON to a "
+            "request that accepts `application/json`. Any other value is a 400."
+        ),
+    },
+    {
+        "name": "Polar-Organization",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "format": "uuid4"},
+        "description": (
+            "The organization to act in, for a token that reaches several (a personal "
+            "token); with an organization token, its own organization."
+        ),
+    },
+]
+
 
 def install_openapi(app: FastAPI) -> None:
     """Generate the document once, adding the security schemes and `MetadataQuery`."""
@@ -66,7 +123,9 @@ def install_openapi(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             components = schema.setdefault("components", {})
-            components.setdefault("schemas", {})["MetadataQuery"] = METADATA_QUERY_SCHEMA
+            schemas = components.setdefault("schemas", {})
+            schemas["MetadataQuery"] = METADATA_QUERY_SCHEMA
+            schemas.update(_ERROR_COMPONENTS)
             components["securitySchemes"] = SECURITY_SCHEMES
             app.openapi_schema = schema
         return app.openapi_schema

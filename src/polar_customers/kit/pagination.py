@@ -8,6 +8,8 @@ from fastapi import Depends, Query
 from pydantic import BaseModel
 
 MAX_LIMIT = 100
+# Past any real table; larger offsets overflow the databases' integers (docs/decisions.md#d16).
+MAX_OFFSET = 2**62
 T = TypeVar("T")
 
 

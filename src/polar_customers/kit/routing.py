@@ -11,7 +11,11 @@ from fastapi.routing import APIRoute
 
 from polar_customers.auth.principal import Authorizer
 from polar_customers.db import get_raw_connection, give_back_hot_lease
-from polar_customers.kit.openapi import SECURITY
+from polar_customers.kit.openapi import (
+    SECURITY,
+    UNSUPPORTED_VERSION_RESPONSE,
+    VERSIONING_HEADERS,
+)
 
 
 def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
@@ -33,12 +37,18 @@ class ApiRoute(APIRoute):
         )
         if authorizer is None:
             return
+        # Including a router builds its routes again from their fields, already completed
+        # here the first time: nothing is added twice.
         scopes = " ".join(f"`{scope}`" for scope in authorizer.documented_scopes)
         suffix = f"\n\n**Scopes**: {scopes}"
-        # Including a router builds its routes again from their (already suffixed) fields.
         if not self.description.endswith(suffix):
             self.description += suffix
-        self.openapi_extra = {**(self.openapi_extra or {}), "security": SECURITY}
+        extra = self.openapi_extra or {}
+        parameters = [*extra.get("parameters", [])]
+        # Appended to the route's own parameters (FastAPI merges lists).
+        parameters += [header for header in VERSIONING_HEADERS if header not in parameters]
+        self.openapi_extra = {**extra, "parameters": parameters, "security": SECURITY}
+        self.responses = {**UNSUPPORTED_VERSION_RESPONSE, **self.responses}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -56,6 +56,8 @@ class Subscription(TenantMixin, RecordModel):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    seats: Mapped[int | None] = mapped_column(Integer, default=None)
+    units: Mapped[int | None] = mapped_column(Integer, default=None)
     user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     custom_field_data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
 

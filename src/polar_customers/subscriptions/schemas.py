@@ -98,6 +98,12 @@ class CustomerStateSubscription(Schema):
     discount_id: UUID4 | None = Field(
         description="The ID of the applied discount, if any.", examples=[None]
     )
+    seats: int | None = Field(
+        default=None, description="The number of seats, for seat-based pricing.", examples=[None]
+    )
+    units: int | None = Field(
+        default=None, description="The number of units, for unit-based pricing.", examples=[None]
+    )
     # Deprecated and left out of the document, as in Polar's, but still sent: the first price.
     price_id: SkipJsonSchema[UUID4 | None]
     meters: list[CustomerStateSubscriptionMeter] = Field(

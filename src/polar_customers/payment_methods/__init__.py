@@ -1,0 +1,1 @@
+"""Payment methods: the ways a customer pays, as a payment processor described them."""
