@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from polar_customers.customers import repository
 from polar_customers.customers.export import wants_json
 from polar_customers.kit.raw_sql import borrow
+from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.kit.time import utc_now
 from polar_customers.kit.versions import REQUESTABLE, ApiVersion
 from polar_customers.models import Organization
@@ -166,6 +167,7 @@ async def test_batches_read_in_index_order(
         "organization_ids": [organization.id],
         "after_created_at": utc_now(),
         "after_id": uuid.uuid4(),
+        "batch_size": 1000,
     }
     compiled = query.compiled(connection.dialect, parameters)
     sqlite = connection.dialect.name == "sqlite"
@@ -178,3 +180,44 @@ async def test_batches_read_in_index_order(
 
     assert "ix_customers_organization_id_created_at" in plan, plan
     assert ("TEMP B-TREE" if sqlite else "Sort") not in plan, plan
+
+
+@pytest.mark.parametrize("csv_variant", [True, False])
+async def test_batches_cover_every_customer_once(
+    session: AsyncSession,
+    connection: AsyncConnection,
+    organization: Organization,
+    other_organization: Organization,
+    csv_variant: bool,
+) -> None:
+    """Keyset batches: ties on the creation time split across batches, nothing repeated or
+    lost, deleted and other tenants' customers left out, oldest first."""
+    same_time = datetime(2025, 10, 5, 12, 0, 0, tzinfo=UTC)
+    kept = [
+        await create_customer(session, organization=organization, created_at=same_time)
+        for _ in range(5)
+    ]
+    kept.append(await create_customer(session, organization=organization))
+    gone = await create_customer(session, organization=organization, created_at=same_time)
+    gone.deleted_at = same_time
+    await create_customer(session, organization=other_organization, created_at=same_time)
+    await session.flush()
+    raw = await borrow(connection)
+
+    exported, after, batches = [], None, 0
+    while True:
+        rows, after = await repository.export_batch(
+            raw,
+            OrganizationIds((organization.id,)),
+            csv=csv_variant,
+            after=after,
+            batch_size=2,
+        )
+        exported += [str(row[0]) if csv_variant else str(row["id"]) for row in rows]
+        batches += 1
+        if after is None:
+            break
+
+    expected = sorted(kept, key=lambda customer: (customer.created_at, str(customer.id)))
+    assert exported == [str(customer.id) for customer in expected]
+    assert batches == 4  # three full batches, then an empty one
