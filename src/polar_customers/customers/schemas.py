@@ -22,7 +22,7 @@ from polar_customers.kit.address import Address, AddressInput
 from polar_customers.kit.email import EmailStrDNS
 from polar_customers.kit.locale import valid_locale
 from polar_customers.kit.metadata import MetadataInput, MetadataOutput
-from polar_customers.kit.schemas import OrganizationID, Schema, StorableStr
+from polar_customers.kit.schemas import OrganizationID, Schema, StorableStr, empty_to_none
 from polar_customers.kit.sorting import sort_enum
 from polar_customers.kit.tax_id import TaxID
 from polar_customers.meters.schemas import CustomerStateMeter
@@ -42,13 +42,9 @@ EMAIL_DESCRIPTION = (
 )
 
 
-def _empty_to_none(value: str | None) -> str | None:
-    return value or None  # docs/decisions.md#d3
-
-
 ExternalIDInput = Annotated[
     StorableStr | None,
-    AfterValidator(_empty_to_none),
+    AfterValidator(empty_to_none),
     Field(description=EXTERNAL_ID_DESCRIPTION, examples=["usr_1337"]),
 ]
 EmailInput = Annotated[

@@ -35,6 +35,11 @@ def storable_if_str(value: object) -> object:
     return storable(value) if isinstance(value, str) else value
 
 
+def empty_to_none(value: str | None) -> str | None:
+    """An empty identifier is no identifier (docs/decisions.md#d3)."""
+    return value or None
+
+
 StorableStr = Annotated[str, AfterValidator(storable)]
 """A string the databases can store: JSON allows NUL and lone surrogates, they do not
 (docs/decisions.md#d12)."""

@@ -11,6 +11,7 @@ from polar_customers.kit.schemas import (
     MODIFIED_AT_DESCRIPTION,
     Schema,
     StorableStr,
+    empty_to_none,
 )
 from polar_customers.kit.sorting import sort_enum
 from polar_customers.models import MemberRole
@@ -23,16 +24,12 @@ EXTERNAL_ID_DESCRIPTION = (
 )
 
 
-def _empty_to_none(value: str | None) -> str | None:
-    return value or None
-
-
 MemberNameInput = Annotated[
     StorableStr | None, Field(description="The name of the member.", examples=["Jane Doe"])
 ]
 MemberExternalIDInput = Annotated[
     StorableStr | None,
-    AfterValidator(_empty_to_none),
+    AfterValidator(empty_to_none),
     Field(description=EXTERNAL_ID_DESCRIPTION, examples=["usr_1337"]),
 ]
 
