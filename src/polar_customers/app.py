@@ -10,19 +10,25 @@ from fastapi.middleware.cors import CORSMiddleware
 from polar_customers import __version__
 from polar_customers.auth.middleware import AuthenticationMiddleware
 from polar_customers.config import Settings
+from polar_customers.benefits.router import router as benefits_router
 from polar_customers.customers.router import router as customers_router
 from polar_customers.db import Database
 from polar_customers.errors import add_error_handlers
+from polar_customers.events.router import router as events_router
 from polar_customers.kit.docs_pages import install_docs
 from polar_customers.kit.openapi import install_openapi
 from polar_customers.kit.versions import ApiVersionMiddleware
 from polar_customers.members.router import router as members_router
+from polar_customers.meters.router import router as meters_router
 from polar_customers.middleware import (
     EmailDeliverabilityMiddleware,
     LegacyPrefixMiddleware,
     RequestBodyTimeoutMiddleware,
 )
+from polar_customers.orders.router import router as orders_router
 from polar_customers.payment_methods.router import router as payment_methods_router
+from polar_customers.products.router import router as products_router
+from polar_customers.subscriptions.router import router as subscriptions_router
 
 
 def _anchor_route_patterns(app: FastAPI) -> None:
@@ -59,6 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # After the customer routes, external-id routes first within each (see members/router.py).
     app.include_router(payment_methods_router)
     app.include_router(members_router)
+    for billing_router in (
+        products_router,
+        benefits_router,
+        subscriptions_router,
+        meters_router,
+        events_router,
+        orders_router,
+    ):
+        app.include_router(billing_router)
     install_docs(app)
     _anchor_route_patterns(app)
     add_error_handlers(app)

@@ -31,18 +31,16 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 
 T = TypeVar("T")
-DEFAULT_SCOPES = (
-    Scope.customers_read,
-    Scope.customers_write,
-    Scope.members_read,
-    Scope.members_write,
+# Every scope of the API resources (organization management stays opt-in).
+DEFAULT_SCOPES = tuple(
+    scope for scope in GRANTABLE_SCOPES if not scope.startswith("organizations:")
 )
 ScopeOption = Annotated[
     list[Scope] | None,
     typer.Option(
         "--scope",
         help=f"One of {', '.join(GRANTABLE_SCOPES)}; repeat for several "
-        "(default: customers:read, customers:write, members:read and members:write).",
+        "(default: every scope but organizations:read and organizations:write).",
     ),
 ]
 

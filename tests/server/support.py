@@ -16,7 +16,7 @@ from bench.processes import stop_process_group
 from polar_sdk import Polar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from polar_customers.auth.scopes import Scope
+from polar_customers.auth.scopes import GRANTABLE_SCOPES, Scope
 from tests import factories
 from tests.factories import READ_WRITE, TEST_SECRET
 
@@ -169,7 +169,7 @@ def run_cli(
     )
 
 
-ALL_SCOPES = (Scope.customers_read, Scope.customers_write, Scope.members_read, Scope.members_write)
+ALL_SCOPES = GRANTABLE_SCOPES
 
 
 async def new_tenant(

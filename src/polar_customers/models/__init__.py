@@ -7,14 +7,24 @@ from polar_customers.models.benefit_grant import BenefitGrant
 from polar_customers.models.checkout import Checkout
 from polar_customers.models.customer import Customer, CustomerType
 from polar_customers.models.customer_meter import CustomerMeter
+from polar_customers.models.event import Event, EventSource
+from polar_customers.models.license_key import LicenseKey
 from polar_customers.models.member import Member, MemberRole
 from polar_customers.models.meter import Meter
-from polar_customers.models.order import Order, OrderStatus
+from polar_customers.models.meter_unique_value import MeterUniqueValue
+from polar_customers.models.order import Order, OrderBillingReason, OrderStatus
+from polar_customers.models.order_item import OrderItem
 from polar_customers.models.organization import Organization
 from polar_customers.models.payment import Payment, PaymentStatus
 from polar_customers.models.payment_method import PaymentMethod
 from polar_customers.models.product import Product
-from polar_customers.models.product_price import ProductPrice
+from polar_customers.models.product_benefit import ProductBenefit
+from polar_customers.models.product_price import (
+    ProductPrice,
+    ProductPriceAmountType,
+    ProductPriceType,
+)
+from polar_customers.models.refund import Refund, RefundReason
 from polar_customers.models.subscription import (
     Subscription,
     SubscriptionRecurringInterval,
@@ -34,10 +44,16 @@ __all__ = [
     "Customer",
     "CustomerMeter",
     "CustomerType",
+    "Event",
+    "EventSource",
+    "LicenseKey",
     "Member",
     "MemberRole",
     "Meter",
+    "MeterUniqueValue",
     "Order",
+    "OrderBillingReason",
+    "OrderItem",
     "OrderStatus",
     "Organization",
     "OrganizationAccessToken",
@@ -46,8 +62,13 @@ __all__ = [
     "PaymentStatus",
     "PersonalAccessToken",
     "Product",
+    "ProductBenefit",
     "ProductPrice",
+    "ProductPriceAmountType",
+    "ProductPriceType",
     "RecordModel",
+    "Refund",
+    "RefundReason",
     "Subscription",
     "SubscriptionMeter",
     "SubscriptionPrice",

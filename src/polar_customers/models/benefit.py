@@ -18,12 +18,16 @@ class BenefitType(StrEnum):
 
 
 class Benefit(TenantMixin, RecordModel):
-    """Something a customer is granted with a purchase (a license key, a Discord role...)."""
+    """Something a customer is granted with a purchase (a license key, meter credits...).
+    `properties` holds the type's settings (its `*Properties` schema)."""
 
     __tablename__ = "benefits"
 
     type: Mapped[str] = mapped_column(String)
     description: Mapped[str] = mapped_column(String)
+    properties: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument, default=dict, server_default="{}"
+    )
     user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
 
     __table_args__ = (one_of("type", BenefitType),)

@@ -2,11 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
 from polar_customers.models.base import RecordModel, TenantMixin, tenant_index
+
+_LIVE_SUBSCRIPTION_GRANT = text("subscription_id IS NOT NULL AND deleted_at IS NULL")
 
 
 class BenefitGrant(TenantMixin, RecordModel):
@@ -27,4 +29,17 @@ class BenefitGrant(TenantMixin, RecordModel):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
 
-    __table_args__ = (tenant_index("benefit_grants", "customer_id"),)
+    __table_args__ = (
+        tenant_index("benefit_grants", "customer_id"),
+        tenant_index("benefit_grants", "benefit_id"),
+        # One grant per subscription and benefit: granting twice finds the first one.
+        Index(
+            "benefit_grants_organization_subscription_benefit_key",
+            "organization_id",
+            "subscription_id",
+            "benefit_id",
+            unique=True,
+            postgresql_where=_LIVE_SUBSCRIPTION_GRANT,
+            sqlite_where=_LIVE_SUBSCRIPTION_GRANT,
+        ),
+    )

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
@@ -33,6 +33,9 @@ class SubscriptionRecurringInterval(StrEnum):
     year = "year"
 
 
+_RENEWABLE = text("deleted_at IS NULL AND status IN ('active', 'trialing', 'past_due')")
+
+
 class Subscription(TenantMixin, RecordModel):
     """A customer's recurring purchase of a product. Its prices are `SubscriptionPrice` rows,
     its usage `SubscriptionMeter` rows."""
@@ -56,6 +59,11 @@ class Subscription(TenantMixin, RecordModel):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    checkout_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("checkouts.id", ondelete="set null"), default=None
+    )
+    customer_cancellation_reason: Mapped[str | None] = mapped_column(String, default=None)
+    customer_cancellation_comment: Mapped[str | None] = mapped_column(String, default=None)
     seats: Mapped[int | None] = mapped_column(Integer, default=None)
     units: Mapped[int | None] = mapped_column(Integer, default=None)
     user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
@@ -66,4 +74,11 @@ class Subscription(TenantMixin, RecordModel):
         one_of("recurring_interval", SubscriptionRecurringInterval),
         currency_code(),
         tenant_index("subscriptions", "customer_id"),
+        # The scheduler's scan: live subscriptions whose period has ended.
+        Index(
+            "ix_subscriptions_current_period_end_due",
+            "current_period_end",
+            postgresql_where=_RENEWABLE,
+            sqlite_where=_RENEWABLE,
+        ),
     )
