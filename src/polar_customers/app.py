@@ -9,8 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from polar_customers import __version__
 from polar_customers.auth.middleware import AuthenticationMiddleware
-from polar_customers.config import Settings
 from polar_customers.benefits.router import router as benefits_router
+from polar_customers.config import Settings
 from polar_customers.customers.router import router as customers_router
 from polar_customers.db import Database
 from polar_customers.errors import add_error_handlers

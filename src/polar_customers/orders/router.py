@@ -1,4 +1,5 @@
-"""HTTP routes of orders, and the payments and refunds recorded for them: `/v1/orders` (and the extensions `/v1/payments`, `/v1/refunds`)."""
+"""HTTP routes of orders, and the payments and refunds recorded for them: `/v1/orders`
+(and the extensions `/v1/payments`, `/v1/refunds`)."""
 
 from fastapi import APIRouter
 
