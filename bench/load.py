@@ -6,11 +6,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bench import ingest
 from bench.scenarios import Body, Scenario
 
 RESULT_MARKER = "BENCH_RESULT "
@@ -30,6 +31,8 @@ class LoadSpec:
     nonce: str
     connections: int
     duration: float
+    customers: list[str] = field(default_factory=list)  # of `ingest` bodies
+    external_customers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def spec_for(
         nonce,
         connections,
         duration,
+        list(scenario.customers),
+        list(scenario.external_customers),
     )
 
 
@@ -111,6 +116,7 @@ local kind = {_lua_string(spec.body)}
 local nonce = {_lua_string(spec.nonce)}
 local headers = {{}}
 {headers}
+{ingest.lua_body(spec.customers, spec.external_customers) if spec.body == Body.ingest else ""}
 local counter = 0
 local started = 0
 thread_id = 0
@@ -131,6 +137,8 @@ local function body()
     return string.format({_lua_string(template)}, key, key, counter)
   elseif kind == "update" then
     return string.format('{{"name":"Renamed %d-%d"}}', thread_id, counter)
+  elseif kind == "ingest" then
+    return batch()
   end
   return nil
 end

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bench import ingest
 from bench.load import RESULT_MARKER, LoadSpec, create_body, update_body
 
 
@@ -34,7 +35,9 @@ def percentile(values: list[float], percent: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def _body(spec: LoadSpec, worker: int, counter: int) -> str | None:
+def _body(spec: LoadSpec, worker: int, counter: int, rng: random.Random) -> str | None:
+    if spec.body == "ingest":
+        return ingest.body(rng, spec.customers, spec.external_customers)
     if spec.body == "create":
         return create_body(f"{spec.nonce}-{worker}-{counter}", str(counter))
     if spec.body == "update":
@@ -48,7 +51,7 @@ async def _worker(
     rng, counter = random.Random(worker), 0
     while time.perf_counter() < deadline:
         counter += 1
-        content = _body(spec, worker, counter)
+        content = _body(spec, worker, counter, rng)
         started = time.perf_counter()
         try:
             response = await client.request(

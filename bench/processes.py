@@ -65,6 +65,9 @@ def _environment(database_url: str, secret: str) -> dict[str, str]:
     env.update(
         POLAR_CUSTOMERS_DATABASE_URL=database_url,
         POLAR_CUSTOMERS_SECRET=secret,
+        # The seeded subscriptions' periods have ended: a scheduler would renew them while
+        # the scenarios measure.
+        POLAR_CUSTOMERS_SCHEDULER_INTERVAL="0",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.export import ExportResult
+from bench.ingest import BATCH as INGEST_BATCH
 from bench.load import LoadResult
 from bench.scenarios import FLOOR_SCENARIO
 from bench.seed import SeedResult
@@ -49,15 +50,22 @@ def export_line(export: ExportResult) -> str:
     )
 
 
+def ingest_line(result: LoadResult) -> str:
+    events = result.requests_per_second * INGEST_BATCH
+    return f"ingest: {events:,.0f} events/s in batches of {INGEST_BATCH:,}"
+
+
 def table(report: EngineReport) -> str:
     lines = [HEADER, "-" * len(HEADER)]
     lines += [_row(report, name, result) for name, result in report.results.items()]
+    if (ingested := report.results.get("ingest")) is not None:
+        lines.append(ingest_line(ingested))
     if report.export is not None:
         lines.append(export_line(report.export))
     return "\n".join(lines)
 
 
-def _load_json(report: EngineReport, result: LoadResult) -> dict[str, Any]:
+def _load_json(report: EngineReport, name: str, result: LoadResult) -> dict[str, Any]:
     return {
         "requests": result.requests,
         "seconds": round(result.seconds, 3),
@@ -68,6 +76,11 @@ def _load_json(report: EngineReport, result: LoadResult) -> dict[str, Any]:
         "status_errors": result.status_errors,
         "socket_errors": result.socket_errors,
         "vs_floor": report.ratio(result),
+        **(
+            {"events_per_second": round(result.requests_per_second * INGEST_BATCH)}
+            if name == "ingest"
+            else {}
+        ),
     }
 
 
@@ -80,7 +93,7 @@ def as_json(report: EngineReport) -> dict[str, Any]:
             "rows_per_second": round(report.seeded.rows_per_second),
             "state_and_balance_rows": report.seeded.related_rows,
         },
-        "scenarios": {name: _load_json(report, r) for name, r in report.results.items()},
+        "scenarios": {name: _load_json(report, name, r) for name, r in report.results.items()},
         "export": None
         if export is None
         else {

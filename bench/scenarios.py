@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote
 
+from bench import ingest
 from bench.data import LAST_NAMES, PLANS
 from bench.seed import SeedResult
 
@@ -22,6 +23,7 @@ class Body(StrEnum):
     none = "none"
     create = "create"  # a new customer with a unique email and external id
     update = "update"  # {"name": ...}
+    ingest = "ingest"  # 1,000 events of the scenario's customers (bench/ingest.py)
 
 
 class Target(StrEnum):
@@ -39,6 +41,9 @@ class Scenario:
     body: Body = Body.none
     target: Target = Target.server
     headers: tuple[tuple[str, str], ...] = ()  # beyond the token and Accept
+    # Whom the events of `Body.ingest` are of: customer ids, and external ids.
+    customers: tuple[str, ...] = ()
+    external_customers: tuple[str, ...] = ()
 
 
 def deep_page(customers: int) -> int:
@@ -62,6 +67,8 @@ def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
         Scenario("get_by_external_id", "GET", by_external_id),
         Scenario("get_state", "GET", tuple(f"{path}/state" for path in by_id)),
         Scenario("get_balance", "GET", tuple(f"{path}/balance" for path in by_id)),
+        # 10 subscriptions, 30 grants, 5 meters fed by 1,000,000 events (bench/heavy_state.py).
+        Scenario("get_state_heavy", "GET", tuple(f"{LIST}{id}/state" for id in seeded.heavy_ids)),
         Scenario("list_first_page", "GET", (f"{LIST}?limit=10",)),
         Scenario("list_first_page_v2026", "GET", (f"{LIST}?limit=10",), headers=TODAYS_CLIENT),
         Scenario("list_query", "GET", tuple(f"{LIST}?query={term}" for term in searches)),
@@ -69,5 +76,13 @@ def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
         Scenario("list_deep_page", "GET", (f"{LIST}?page={page}&limit={DEEP_LIMIT}",)),
         Scenario("create", "POST", (LIST,), Body.create),
         Scenario("update", "PATCH", by_id, Body.update),
+        Scenario(
+            "ingest",
+            "POST",
+            (ingest.PATH,),
+            Body.ingest,
+            customers=tuple(seeded.sample_ids),
+            external_customers=tuple(seeded.sample_external_ids),
+        ),
         Scenario(FLOOR_SCENARIO, "GET", by_id, target=Target.floor),
     ]

@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.data import CustomerRow, generate
 from bench.databases import asyncpg_dsn, is_sqlite, sqlite_path
+from bench.heavy_state import EVENTS as HEAVY_EVENTS
+from bench.heavy_state import HEAVY_CUSTOMERS, seed_heavy_state
+from bench.ingest import seed_meters
 from bench.related import seed_related
 from polar_customers import migrate
 from polar_customers.auth import service as auth_service
@@ -64,6 +67,8 @@ class SeedResult:
     sample_external_ids: list[str] = field(default_factory=list)
     analyze_seconds: float | None = None  # VACUUM ANALYZE after the load (PostgreSQL)
     related_rows: int = 0  # state and balance data of the sampled customers (bench/related.py)
+    heavy_ids: list[str] = field(default_factory=list)  # bench/heavy_state.py
+    heavy_rows: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -161,7 +166,8 @@ async def _analyze_postgres(database_url: str) -> None:
 
 
 async def create_tenant(database_url: str, *, key: bytes, name: str) -> tuple[uuid.UUID, str]:
-    """A new organization and an organization token with customers:read and :write."""
+    """A new organization and an organization token with customers:read and :write (and
+    events:write)."""
     database = Database(Settings(database_url=database_url))
     try:
         async with database.write_sessions() as session, session.begin():
@@ -169,7 +175,8 @@ async def create_tenant(database_url: str, *, key: bytes, name: str) -> tuple[uu
             _, token = await auth_service.create_organization_token(
                 session,
                 organization_id=organization.id,
-                scopes=(Scope.customers_read, Scope.customers_write),
+                # Events for the ingestion scenario (bench/ingest.py).
+                scopes=(Scope.customers_read, Scope.customers_write, Scope.events_write),
                 key=key,
                 comment="benchmark",
             )
@@ -210,7 +217,15 @@ async def seed(
     organization_id, token = await create_tenant(database_url, key=key, name=name)
     sampler = _Sampler(SAMPLE_SIZE, seed)
     rows = sampler.watch(generate(customers, now=utc_now(), seed=seed))
-    records = (_values(row, organization_id) for row in rows)
+    first_ids: list[str] = []
+
+    def noting_first(rows: Iterable[CustomerRow]) -> Iterator[CustomerRow]:
+        for row in rows:
+            if len(first_ids) < 2 * HEAVY_CUSTOMERS:
+                first_ids.append(str(row.id))
+            yield row
+
+    records = (_values(row, organization_id) for row in noting_first(rows))
     started = time.perf_counter()
     if is_sqlite(database_url):
         _insert_sqlite(database_url, records)
@@ -225,6 +240,16 @@ async def seed(
         sampler.external_ids,
     )
     result.related_rows = await seed_related(database_url, organization_id, sampler.ids)
+    await seed_meters(database_url, organization_id)
+    sampled = set(sampler.ids)
+    # Customers of their own when there are enough (a smoke run samples every customer).
+    unsampled = [id for id in first_ids if id not in sampled]
+    result.heavy_ids = (unsampled or first_ids)[:HEAVY_CUSTOMERS]
+    # 1,000,000 events from 100,000 customers up; fewer for smaller (smoke) runs.
+    events = min(HEAVY_EVENTS, customers * 10)
+    result.heavy_rows = await seed_heavy_state(
+        database_url, organization_id, result.heavy_ids, events=events
+    )
     if not is_sqlite(database_url):
         started = time.perf_counter()
         await _analyze_postgres(database_url)
@@ -239,6 +264,8 @@ def describe(result: SeedResult) -> str:
     )
     sampled = len(result.sample_ids)
     text += f"; {result.related_rows:,} rows of state and balance data for {sampled:,} of them"
+    text += f"; {result.heavy_rows:,} rows (events included) of heavy state for "
+    text += f"{len(result.heavy_ids):,} others"
     if result.analyze_seconds is not None:
         text += f", then VACUUM ANALYZE in {result.analyze_seconds:.2f} s"
     return text

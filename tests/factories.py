@@ -376,3 +376,25 @@ async def create_payment_method(
             **fields,
         ),
     )
+
+
+async def create_benefit_with_properties(
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    type: str = "custom",
+    properties: dict[str, Any] | None = None,
+    description: str | None = None,
+) -> Benefit:
+    """A benefit with the settings of its type (`{"note": None}` for a custom one by default),
+    as Polar's clients parse them."""
+    return await _add(
+        session,
+        Benefit(
+            organization_id=organization.id,
+            type=type,
+            description=description or f"A {type} benefit",
+            properties={"note": None} if properties is None else properties,
+            user_metadata={},
+        ),
+    )

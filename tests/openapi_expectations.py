@@ -51,6 +51,47 @@ POLAR_OPERATIONS: dict[tuple[str, str], str] = {
     ): "customers:members:delete_external",
 }
 
+# (method, path) -> operationId of the billing resources, as in Polar's document of them
+# (`polar-openapi-related.json`), and this server's extensions (docs/decisions.md#d35, #d37).
+BILLING_OPERATIONS: dict[tuple[str, str], str] = {
+    ("get", "/v1/subscriptions/"): "subscriptions:list",
+    ("get", "/v1/subscriptions/{id}"): "subscriptions:get",
+    ("patch", "/v1/subscriptions/{id}"): "subscriptions:update",
+    ("delete", "/v1/subscriptions/{id}"): "subscriptions:revoke",
+    ("get", "/v1/benefits/"): "benefits:list",
+    ("post", "/v1/benefits/"): "benefits:create",
+    ("get", "/v1/benefits/{id}"): "benefits:get",
+    ("patch", "/v1/benefits/{id}"): "benefits:update",
+    ("delete", "/v1/benefits/{id}"): "benefits:delete",
+    ("get", "/v1/benefits/{id}/grants"): "benefits:grants",
+    ("get", "/v1/benefit-grants/"): "benefit-grants:list",
+    ("get", "/v1/products/"): "products:list",
+    ("post", "/v1/products/"): "products:create",
+    ("get", "/v1/products/{id}"): "products:get",
+    ("patch", "/v1/products/{id}"): "products:update",
+    ("post", "/v1/products/{id}/benefits"): "products:update_benefits",
+    ("get", "/v1/orders/"): "orders:list",
+    ("get", "/v1/orders/{id}"): "orders:get",
+    ("patch", "/v1/orders/{id}"): "orders:update",
+    ("get", "/v1/events/"): "events:list",
+    ("get", "/v1/events/names"): "events:list_names",
+    ("get", "/v1/events/{id}"): "events:get",
+    ("post", "/v1/events/ingest"): "events:ingest",
+    ("get", "/v1/meters/"): "meters:list",
+    ("post", "/v1/meters/"): "meters:create",
+    ("get", "/v1/meters/{id}"): "meters:get",
+    ("patch", "/v1/meters/{id}"): "meters:update",
+    ("get", "/v1/meters/{id}/quantities"): "meters:quantities",
+    ("get", "/v1/customer-meters/"): "customer_meters:list",
+    ("get", "/v1/customer-meters/{id}"): "customer_meters:get",
+    ("post", "/v1/subscriptions/"): "subscriptions:create",
+    ("post", "/v1/payments/"): "payments:create",
+    ("get", "/v1/payments/"): "payments:list",
+    ("get", "/v1/payments/{id}"): "payments:get",
+    ("post", "/v1/refunds/"): "refunds:create",
+    ("get", "/v1/refunds/"): "refunds:list",
+}
+
 _ADDRESS_PROPERTIES = frozenset({"city", "country", "line1", "line2", "postal_code", "state"})
 _CUSTOMER_INPUT_PROPERTIES = frozenset(
     {"billing_address", "email", "metadata", "name", "tax_id", "locale"}

@@ -25,6 +25,7 @@ MEASURED = (
     "list_deep_page",
     "create",
     "update",
+    "ingest",
     "floor_get_by_id",
 )
 ROW = re.compile(r"^(\w+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+)\s+(\S+)$", re.MULTILINE)
@@ -53,7 +54,7 @@ def test_smoke_run_measures_every_scenario(repository_root: Path, tmp_path: Path
         assert name in rows, f"{name} missing from the table:\n{printed}"
         requests_per_second, _p50, _p99, errors, _ratio = rows[name]
         assert float(requests_per_second) > 0, f"{name}: no requests\n{printed}"
-        if name.startswith(("get", "list", "create", "floor")):
+        if name.startswith(("get", "list", "create", "ingest", "floor")):
             assert int(errors) == 0, f"{name}: {errors} errors\n{printed}"
     # The export runs before the write scenarios: exactly the seeded customers.
     assert re.search(r"^export: HTTP 200, 300 customers", completed.stdout, re.MULTILINE), printed

@@ -135,4 +135,4 @@ async def test_assets_outside_the_bundle_are_not_found(
 
 async def test_docs_pages_stay_out_of_the_schema(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
-    assert not [path for path in paths if not path.startswith("/v1/customers")]
+    assert not [path for path in paths if not path.startswith("/v1/")]

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.openapi_expectations import POLAR_OPERATIONS
+from tests.openapi_expectations import BILLING_OPERATIONS, POLAR_OPERATIONS
 
 # Imported to register the `docs_client` and `document` fixtures in this module.
 from tests.openapi_support import docs_client_fixture, document_fixture  # noqa: F401
@@ -52,6 +52,16 @@ def test_operations_have_polar_ids_paths_and_methods(document: dict[str, Any]) -
         if path.startswith("/v1/customers")
     }
     assert operations == POLAR_OPERATIONS
+
+
+def test_billing_operations_have_polar_ids_paths_and_methods(document: dict[str, Any]) -> None:
+    operations = {
+        (method, path): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if not path.startswith("/v1/customers")
+    }
+    assert operations == BILLING_OPERATIONS
 
 
 def test_operation_ids_are_unique(document: dict[str, Any]) -> None:

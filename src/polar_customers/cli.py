@@ -1,6 +1,7 @@
 """The `polar-customers` command: serve, migrate, and manage organizations, users and tokens."""
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from polar_customers.db import Database
 from polar_customers.kit.time import utc_now
 from polar_customers.organizations import repository as organizations_repository
 from polar_customers.organizations import service as organizations_service
+from polar_customers.subscriptions import scheduler
 
 app = typer.Typer(help="Self-hosted server of the Polar Customers API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -110,15 +112,38 @@ def serve(
     else:
         typer.echo("Create an access token with: polar-customers token create --org <id>")
     os.environ["POLAR_CUSTOMERS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "polar_customers.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        proxy_headers=True,
-    )
+    with scheduler.beside_server(settings):
+        uvicorn.run(
+            "polar_customers.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            proxy_headers=True,
+        )
+
+
+@app.command("scheduler")
+def scheduler_command(
+    once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between passes (default: POLAR_CUSTOMERS_SCHEDULER_INTERVAL)."),
+    ] = None,
+) -> None:
+    """Renew subscriptions whose period ended (a new period and its order) and end those
+    canceled at period end. `serve` runs one; several at once never renew a period twice."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    every = settings.scheduler_interval if interval is None else interval
+    try:
+        done = asyncio.run(scheduler.run(settings, interval=max(every, 0.1), once=once))
+    except KeyboardInterrupt:
+        return
+    if once:
+        typer.echo(f"{done.renewed} periods renewed, {done.ended} subscriptions ended")
 
 
 def _currency_code(value: str) -> str:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Seconds a client has to send a request's whole body before it is answered 408.
     request_body_timeout: float = 30.0
     sqlite_busy_timeout_ms: int = 30_000
+    # Seconds between the scheduler's passes over subscriptions whose period ended; 0 keeps
+    # `serve` from starting a scheduler (run `polar-customers scheduler` elsewhere).
+    scheduler_interval: float = 10.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

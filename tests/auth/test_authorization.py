@@ -55,8 +55,50 @@ MEMBER_WRITES = [
     ("PATCH", "/v1/customers/external/usr_1/members/m_1"),
     ("DELETE", "/v1/customers/external/usr_1/members/m_1"),
 ]
-OPERATIONS = READS + WRITES + MEMBER_READS + MEMBER_WRITES
+_R = "{0}:read {0}:write web:read web:write"
+_W = "{0}:write web:write"
+# The billing resources: (method, path) -> the scopes a token lacking them is told about.
+BILLING = {
+    ("GET", "/v1/products/"): _R.format("products"),
+    ("POST", "/v1/products/"): _W.format("products"),
+    ("GET", f"/v1/products/{ID}"): _R.format("products"),
+    ("PATCH", f"/v1/products/{ID}"): _W.format("products"),
+    ("POST", f"/v1/products/{ID}/benefits"): _W.format("products"),
+    ("GET", "/v1/benefits/"): _R.format("benefits"),
+    ("POST", "/v1/benefits/"): _W.format("benefits"),
+    ("GET", f"/v1/benefits/{ID}"): _R.format("benefits"),
+    ("PATCH", f"/v1/benefits/{ID}"): _W.format("benefits"),
+    ("DELETE", f"/v1/benefits/{ID}"): _W.format("benefits"),
+    ("GET", f"/v1/benefits/{ID}/grants"): _R.format("benefits"),
+    ("GET", "/v1/benefit-grants/"): _R.format("benefits"),
+    ("GET", "/v1/subscriptions/"): _R.format("subscriptions"),
+    ("POST", "/v1/subscriptions/"): _W.format("subscriptions"),
+    ("GET", f"/v1/subscriptions/{ID}"): _R.format("subscriptions"),
+    ("PATCH", f"/v1/subscriptions/{ID}"): _W.format("subscriptions"),
+    ("DELETE", f"/v1/subscriptions/{ID}"): _W.format("subscriptions"),
+    ("GET", "/v1/meters/"): _R.format("meters"),
+    ("POST", "/v1/meters/"): _W.format("meters"),
+    ("GET", f"/v1/meters/{ID}"): _R.format("meters"),
+    ("PATCH", f"/v1/meters/{ID}"): _W.format("meters"),
+    ("GET", f"/v1/meters/{ID}/quantities"): _R.format("meters"),
+    ("POST", "/v1/events/ingest"): _W.format("events"),
+    ("GET", "/v1/events/"): _R.format("events"),
+    ("GET", "/v1/events/names"): _R.format("events"),
+    ("GET", f"/v1/events/{ID}"): _R.format("events"),
+    ("GET", "/v1/customer-meters/"): "customer_meters:read web:read web:write",
+    ("GET", f"/v1/customer-meters/{ID}"): "customer_meters:read web:read web:write",
+    ("GET", "/v1/orders/"): _R.format("orders"),
+    ("GET", f"/v1/orders/{ID}"): _R.format("orders"),
+    ("PATCH", f"/v1/orders/{ID}"): _W.format("orders"),
+    ("GET", "/v1/payments/"): _R.format("orders"),
+    ("GET", f"/v1/payments/{ID}"): _R.format("orders"),
+    ("POST", "/v1/payments/"): _W.format("orders"),
+    ("GET", "/v1/refunds/"): _R.format("orders"),
+    ("POST", "/v1/refunds/"): _W.format("orders"),
+}
+OPERATIONS = READS + WRITES + MEMBER_READS + MEMBER_WRITES + list(BILLING)
 CHALLENGED_SCOPES = {
+    **BILLING,
     **dict.fromkeys(READS, "customers:read customers:write web:read web:write"),
     **dict.fromkeys(WRITES, "customers:write web:write"),
     **dict.fromkeys(MEMBER_READS, "members:read members:write web:read web:write"),

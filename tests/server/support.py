@@ -38,6 +38,9 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env.update(
         POLAR_CUSTOMERS_DATABASE_URL=database_url,
         POLAR_CUSTOMERS_SECRET=TEST_SECRET,
+        # Seeded subscriptions have periods that ended long ago: the tests run the scheduler
+        # themselves, with the clock they choose.
+        POLAR_CUSTOMERS_SCHEDULER_INTERVAL="0",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -13,7 +13,7 @@ from polar_customers.auth.scopes import RESERVED_SCOPES, Scope, parse_scopes
 from polar_customers.auth.tokens import TokenPrefix, hash_token
 from polar_customers.errors import InsufficientScope, PolarRequestValidationError, Unauthorized
 from polar_customers.kit.raw_sql import RawConnection
-from polar_customers.kit.tenancy import OrganizationIds
+from polar_customers.kit.tenancy import OrganizationIds, narrow
 from polar_customers.kit.time import utc_now
 
 
@@ -137,3 +137,28 @@ def selected_organization(scope: AsgiScope) -> uuid.UUID | None:
                     ]
                 ) from None
     return None
+
+
+def organization_of_new(principal: Principal, requested: uuid.UUID | None) -> OrganizationIds:
+    """The one organization a new row (a customer, a product, a benefit, a meter) goes to:
+    the organization token's, the one `Polar-Organization` selects, or the one a personal
+    token names in the body's `organization_id` among its own; else a 422 at that field."""
+
+    def invalid(message: str, value: str | None, kind: str = "value_error") -> Exception:
+        return PolarRequestValidationError(
+            [{"type": kind, "loc": ("body", "organization_id"), "msg": message, "input": value}]
+        )
+
+    if principal.is_organization:
+        if requested is not None:
+            message = "Setting organization_id is disallowed when using an organization token."
+            raise invalid(message, str(requested), "organization_token")
+        return principal.organization_ids
+    if requested is None:
+        if principal.selected:
+            return principal.organization_ids
+        raise invalid("organization_id is required.", None, "missing")
+    organization_ids = narrow(principal.organization_ids, [requested])
+    if not organization_ids:
+        raise invalid("Organization not found.", str(requested))
+    return organization_ids

@@ -118,6 +118,28 @@ async def read(
     return cast(list[CustomerRow], rows)
 
 
+_READ_MANY = RawQuery(
+    select(*CUSTOMER_COLUMNS).where(
+        Customer.organization_id.in_(bindparam("organization_ids", expanding=True)),
+        Customer.id.in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
+async def read_many(
+    connection: RawConnection, organization_ids: OrganizationIds, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, CustomerRow]:
+    """The customers with these ids, deleted ones too, by id: for the responses of other
+    resources that embed their customer (a subscription outlives its customer's deletion)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await connection.fetch_mappings(
+        _READ_MANY, organization_ids=list(organization_ids), ids=wanted
+    )
+    return {row["id"]: cast(CustomerRow, row) for row in rows}
+
+
 async def lock(
     session: AsyncSession, organization_ids: OrganizationIds, lookup: Lookup
 ) -> Sequence[Customer]:

@@ -27,7 +27,7 @@ from polar_customers.kit.sorting import sort_enum
 from polar_customers.kit.tax_id import TaxID
 from polar_customers.meters.schemas import CustomerStateMeter
 from polar_customers.models import CustomerType
-from polar_customers.subscriptions.schemas import CustomerStateSubscription
+from polar_customers.subscriptions.state_schemas import CustomerStateSubscription
 
 CustomerSortProperty = sort_enum("CustomerSortProperty", ["created_at", "email", "name"])
 CustomerID = Annotated[UUID4, Path(description="The customer ID.")]

@@ -4,13 +4,14 @@ Reads give `CustomerRow`s (`get`, without the ORM); writes find the customer wit
 change it, and give its row back."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polar_customers.auth.principal import Principal
+from polar_customers.auth.principal import Principal, organization_of_new
 from polar_customers.benefits import service as benefits_service
 from polar_customers.customers import repository
 from polar_customers.customers.repository import CustomerRow, Lookup, row_of
@@ -31,7 +32,7 @@ from polar_customers.kit.integrity import flush_unique
 from polar_customers.kit.pagination import PaginationParams
 from polar_customers.kit.raw_sql import RawConnection
 from polar_customers.kit.sorting import SortCriterion
-from polar_customers.kit.tenancy import OrganizationIds, narrow
+from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.kit.time import utc_now
 from polar_customers.members import service as members_service
 from polar_customers.models import Customer, CustomerType
@@ -114,30 +115,6 @@ def _only(found: Sequence[_Found], lookup: Lookup, *, conflict: bool) -> _Found:
     return found[0]
 
 
-def _organization_of_new(principal: Principal, requested: uuid.UUID | None) -> OrganizationIds:
-    """The one organization a new customer goes to: the token's, or the one a personal token
-    names among its own."""
-    if principal.is_organization:
-        if requested is not None:
-            msg = "Setting organization_id is disallowed when using an organization token."
-            raise PolarRequestValidationError(
-                [_error("organization_id", msg, str(requested), kind="organization_token")]
-            )
-        return principal.organization_ids
-    if requested is None:
-        if principal.selected:  # by the Polar-Organization header
-            return principal.organization_ids
-        raise PolarRequestValidationError(
-            [_error("organization_id", "organization_id is required.", None, kind="missing")]
-        )
-    organization_ids = narrow(principal.organization_ids, [requested])
-    if not organization_ids:
-        raise PolarRequestValidationError(
-            [_error("organization_id", "Organization not found.", str(requested))]
-        )
-    return organization_ids
-
-
 async def create_customer(
     session: AsyncSession,
     principal: Principal,
@@ -145,7 +122,7 @@ async def create_customer(
     create: CustomerIndividualCreate | CustomerTeamCreate,
 ) -> CustomerRow:
     """A new customer and its owner member (the one given, else made of its email and name)."""
-    organization_ids = _organization_of_new(principal, create.organization_id)
+    organization_ids = organization_of_new(principal, create.organization_id)
     errors: list[ValidationErrorItem] = []
     if create.email is not None and await repository.email_taken(
         session, organization_ids, create.email
@@ -303,3 +280,34 @@ def _anonymize(customer: Customer, *, now: datetime) -> None:
         customer.billing_name = anonymized_text()
     customer.billing_address = None
     customer.user_metadata = {**customer.user_metadata, "__anonymized_at": now.isoformat()}
+
+
+async def note_first_events(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    first_event_at: Mapping[uuid.UUID, datetime],
+) -> None:
+    """Record the time of customers' first usage events: each customer's
+    `first_user_event_at` becomes the given time where it is unset or later. A fact about
+    the customer's usage, not a change of the customer: `modified_at` stays."""
+    if not first_event_at:
+        return
+    statement = (
+        update(Customer)
+        .where(
+            Customer.organization_id == organization_id,
+            Customer.id == bindparam("customer"),
+            or_(
+                Customer.first_user_event_at.is_(None),
+                Customer.first_user_event_at > bindparam("first"),
+            ),
+        )
+        .values(first_user_event_at=bindparam("first"), modified_at=Customer.modified_at)
+    )
+    connection = await session.connection()
+    # In id order: concurrent batches lock the rows they change in one order.
+    await connection.execute(
+        statement,
+        [{"customer": id, "first": at} for id, at in sorted(first_event_at.items())],
+    )

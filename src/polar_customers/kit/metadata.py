@@ -3,7 +3,7 @@
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -117,3 +117,15 @@ def metadata_matches(
         else_=cast(entry.c.value, String),
     )
     return exists(select(1).select_from(entry).where(entry.c.key == key, rendered.in_(values)))
+
+
+def metadata_filters(
+    column: Any, metadata: Mapping[str, Sequence[str]], *, dialect: str
+) -> ColumnElement[bool]:
+    """Rows whose metadata matches every `metadata[key]=value` filter (any value of a key)."""
+    return and_(
+        *(
+            metadata_matches(column, key, values, dialect=dialect)
+            for key, values in metadata.items()
+        )
+    )

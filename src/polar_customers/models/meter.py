@@ -15,11 +15,14 @@ class Meter(TenantMixin, RecordModel):
     __tablename__ = "meters"
 
     name: Mapped[str] = mapped_column(String)
+    # By default, every event, counted (as the server defaults).
     filter: Mapped[dict[str, Any]] = mapped_column(
-        JSONDocument, default=dict, server_default='{"conjunction": "and", "clauses": []}'
+        JSONDocument,
+        default=lambda: {"conjunction": "and", "clauses": []},
+        server_default='{"conjunction": "and", "clauses": []}',
     )
     aggregation: Mapped[dict[str, Any]] = mapped_column(
-        JSONDocument, default=dict, server_default='{"func": "count"}'
+        JSONDocument, default=lambda: {"func": "count"}, server_default='{"func": "count"}'
     )
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
     user_metadata: Mapped[dict[str, Any]] = mapped_column(

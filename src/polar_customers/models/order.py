@@ -58,6 +58,8 @@ class Order(TenantMixin, RecordModel):
     billing_name: Mapped[str | None] = mapped_column(String, default=None)
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
     invoice_number: Mapped[str | None] = mapped_column(String, default=None)
+    # The number of the order among its organization's orders, which its invoice number shows.
+    invoice_sequence: Mapped[int | None] = mapped_column(Integer, default=None)
     subtotal_amount: Mapped[int] = mapped_column(Integer)
     discount_amount: Mapped[int] = mapped_column(Integer, default=0)
     tax_amount: Mapped[int] = mapped_column(Integer, default=0)
@@ -86,5 +88,12 @@ class Order(TenantMixin, RecordModel):
             unique=True,
             postgresql_where=_SUBSCRIPTION_PERIOD,
             sqlite_where=_SUBSCRIPTION_PERIOD,
+        ),
+        # Invoice numbers are never given twice in an organization.
+        Index(
+            "orders_organization_invoice_sequence_key",
+            "organization_id",
+            "invoice_sequence",
+            unique=True,
         ),
     )

@@ -20,7 +20,8 @@ class PaymentStatus(StrEnum):
 
 
 class Payment(TenantMixin, RecordModel):
-    """Money received (or attempted) for an order or a checkout, in cents."""
+    """Money received (or attempted) for an order or a checkout, in cents. Payments are
+    collected elsewhere: `processor` and `method` are the labels of the recorder."""
 
     __tablename__ = "payments"
 
@@ -33,6 +34,10 @@ class Payment(TenantMixin, RecordModel):
     status: Mapped[str] = mapped_column(String)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    processor: Mapped[str] = mapped_column(String, default="manual", server_default="manual")
+    method: Mapped[str] = mapped_column(String, default="other", server_default="other")
+    decline_reason: Mapped[str | None] = mapped_column(String, default=None)
+    decline_message: Mapped[str | None] = mapped_column(String, default=None)
 
     __table_args__ = (
         one_of("status", PaymentStatus),

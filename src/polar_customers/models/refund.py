@@ -1,9 +1,11 @@
 import uuid
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from polar_customers.kit.db_types import JSONDocument
 from polar_customers.models.base import (
     RecordModel,
     TenantMixin,
@@ -34,6 +36,10 @@ class Refund(TenantMixin, RecordModel):
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String, default=RefundReason.other)
     comment: Mapped[str | None] = mapped_column(String, default=None)
+    revoke_benefits: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    user_metadata: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument, default=dict, server_default="{}"
+    )
 
     __table_args__ = (
         one_of("reason", RefundReason),

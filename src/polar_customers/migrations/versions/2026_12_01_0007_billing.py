@@ -1,6 +1,7 @@
 """The billing behind state and balance: product prices and benefits, benefit settings and
 license keys, meter filters and aggregations with their incremental totals, events, order
-items and refunds, one order per subscription period, subscription cancellation details.
+items and refunds, one order per subscription period and invoice numbers per organization,
+the labels of recorded payments, subscription cancellation details.
 
 Foreign keys and checks of columns added to existing tables are added on SQLite by editing
 the schema text (see `_sqlite_add_constraints`).
@@ -53,6 +54,7 @@ ADDED_INDEXES = (
     ("benefit_grants", "benefit_grants_organization_subscription_benefit_key"),
     ("benefit_grants", "ix_benefit_grants_organization_id_benefit_id"),
     ("orders", "orders_organization_subscription_period_key"),
+    ("orders", "orders_organization_invoice_sequence_key"),
     ("product_prices", "ix_product_prices_organization_id_product_id"),
     ("subscriptions", "ix_subscriptions_current_period_end_due"),
 )
@@ -68,9 +70,11 @@ ADDED_COLUMNS = {
         "billing_name",
         "billing_address",
         "invoice_number",
+        "invoice_sequence",
         "user_metadata",
         "custom_field_data",
     ),
+    "payments": ("processor", "method", "decline_reason", "decline_message"),
     "product_prices": (
         "amount_type",
         "type",
@@ -405,6 +409,15 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reason", sa.String(), nullable=False),
         sa.Column("comment", sa.String(), nullable=True),
+        sa.Column("revoke_benefits", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column(
+            "user_metadata",
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
+            server_default="{}",
+            nullable=False,
+        ),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
@@ -554,6 +567,7 @@ def upgrade() -> None:
         ),
     )
     op.add_column("orders", sa.Column("invoice_number", sa.String(), nullable=True))
+    op.add_column("orders", sa.Column("invoice_sequence", sa.Integer(), nullable=True))
     op.add_column(
         "orders",
         sa.Column(
@@ -584,6 +598,21 @@ def upgrade() -> None:
         postgresql_where=sa.text("subscription_id IS NOT NULL"),
         sqlite_where=sa.text("subscription_id IS NOT NULL"),
     )
+    op.create_index(
+        "orders_organization_invoice_sequence_key",
+        "orders",
+        ["organization_id", "invoice_sequence"],
+        unique=True,
+    )
+
+    op.add_column(
+        "payments", sa.Column("processor", sa.String(), server_default="manual", nullable=False)
+    )
+    op.add_column(
+        "payments", sa.Column("method", sa.String(), server_default="other", nullable=False)
+    )
+    op.add_column("payments", sa.Column("decline_reason", sa.String(), nullable=True))
+    op.add_column("payments", sa.Column("decline_message", sa.String(), nullable=True))
 
     op.add_column(
         "product_prices",

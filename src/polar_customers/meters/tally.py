@@ -1,0 +1,135 @@
+"""What a batch of events adds to each meter, tallied in Python before any row is locked;
+and how the running totals take it, as SQL shared by both engines' statements."""
+
+import math
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from polar_customers.meters.matching import (
+    NO_VALUE,
+    EventFacts,
+    Extractor,
+    Predicate,
+    compile_aggregation,
+    compile_filter,
+)
+from polar_customers.meters.repository import MeterRow
+from polar_customers.meters.schemas import AGGREGATION, AggregationFunction, Filter
+
+Function = AggregationFunction
+EXTREMES = (Function.max, Function.min)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a batch adds to one counter."""
+
+    count: int = 0
+    total: float = 0.0
+    highest: float = -math.inf
+    lowest: float = math.inf
+    uniques: set[str] = field(default_factory=set)
+
+    def add(self, function: Function, value: Any) -> None:
+        self.count += 1
+        if value is None:
+            return
+        if function == Function.unique:
+            self.uniques.add(value)
+            return
+        self.total += value
+        self.highest = max(self.highest, value)
+        self.lowest = min(self.lowest, value)
+
+    def extreme(self, function: Function) -> float:
+        if function == Function.max:
+            return self.highest
+        if function == Function.min:
+            return self.lowest
+        return 0.0
+
+    def initial(self, function: Function) -> float:
+        """The consumed units of a counter that only this tally has added to."""
+        if function == Function.cnt:
+            return float(self.count)
+        if function == Function.sum:
+            return self.total
+        if function == Function.avg:
+            return self.total / self.count
+        if function == Function.unique:
+            return 0.0  # counted with the unique values
+        return self.extreme(function)
+
+
+@dataclass(frozen=True, slots=True)
+class CountingMeter:
+    """A meter ready to count events."""
+
+    id: uuid.UUID
+    function: Function
+    matches: Predicate
+    read: Extractor
+
+
+def counting_meter(row: MeterRow) -> CountingMeter:
+    function, read = compile_aggregation(AGGREGATION.validate_python(row["aggregation"]))
+    predicate = compile_filter(Filter.model_validate(row["filter"]))
+    return CountingMeter(row["id"], function, predicate, read)
+
+
+Usage = dict[tuple[uuid.UUID, uuid.UUID], Tally]
+"""Tallies by (customer id, meter id)."""
+
+
+def tally(meters: Sequence[CountingMeter], events: Iterable[tuple[uuid.UUID, EventFacts]]) -> Usage:
+    """What the events of customers add to the meters that take them."""
+    usage: Usage = {}
+    for customer_id, event in events:
+        for meter in meters:
+            if not meter.matches(event):
+                continue
+            value = meter.read(event)
+            if value is NO_VALUE:
+                continue
+            counted = usage.get((customer_id, meter.id))
+            if counted is None:
+                counted = usage[customer_id, meter.id] = Tally()
+            counted.add(meter.function, value)
+    return usage
+
+
+# Consumed units as SQL -------------------------------------------------------------------------
+
+# Of a row the batch creates, from what it adds: n events, their total and their extreme.
+INITIAL = {
+    Function.cnt: "{n}",
+    Function.sum: "{total}",
+    Function.max: "{extreme}",
+    Function.min: "{extreme}",
+    Function.avg: "CAST({total} AS {real}) / {n}",
+    Function.unique: "0",
+}
+# Of an existing row `{t}`, as the batch changes it (unique values are counted afterwards).
+UPDATED = {
+    Function.cnt: "{t}.consumed_units + {n}",
+    Function.sum: "{t}.consumed_units + {total}",
+    Function.max: (
+        "CASE WHEN {t}.event_count = 0 THEN {extreme} "
+        "ELSE {greatest}({t}.consumed_units, {extreme}) END"
+    ),
+    Function.min: (
+        "CASE WHEN {t}.event_count = 0 THEN {extreme} "
+        "ELSE {least}({t}.consumed_units, {extreme}) END"
+    ),
+    Function.avg: "CAST({t}.value_sum + {total} AS {real}) / ({t}.event_count + {n})",
+    Function.unique: "{t}.consumed_units",
+}
+
+
+def words(*, postgresql: bool) -> dict[str, str]:
+    """The names the templates take on each engine."""
+    if postgresql:
+        return {"greatest": "GREATEST", "least": "LEAST", "real": "float8"}
+    return {"greatest": "max", "least": "min", "real": "REAL"}
