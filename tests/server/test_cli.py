@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from polar_customers.auth.scopes import GRANTABLE_SCOPES
 from polar_customers.auth.tokens import hash_token
 from tests.factories import TEST_KEY, bearer
 from tests.server.support import UUID4_PATTERN, run_cli
@@ -148,7 +149,10 @@ def test_organizations_users_memberships_and_tokens(fresh_cli: Cli) -> None:
     assert (reporting.expires, reporting.comment) == ("never", "reporting")
     assert (full.kind, full.scope) == ("organization", "customers:read customers:write")
     assert (personal.kind, personal.owner) == ("personal", user_id)
-    assert personal.scope == "customers:read customers:write members:read members:write"
+    # The default: every scope of the API resources, none of organization management.
+    assert personal.scope == " ".join(
+        sorted(scope for scope in GRANTABLE_SCOPES if not scope.startswith("organizations:"))
+    )
     expires = datetime.fromisoformat(personal.expires)
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)

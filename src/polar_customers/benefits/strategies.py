@@ -121,10 +121,14 @@ def _apply_settings(key: LicenseKey, properties: dict[str, Any], *, now: datetim
 
 
 async def _license_key_of(session: AsyncSession, grant: BenefitGrant) -> LicenseKey | None:
-    key_id = grant.properties.get("license_key_id")
-    if not isinstance(key_id, str):
+    key_id = grant.properties.get("license_key_id") if isinstance(grant.properties, dict) else None
+    try:
+        found = uuid.UUID(key_id) if isinstance(key_id, str) else None
+    except ValueError:  # a grant written by hand, not by this server: it has no key here
+        found = None
+    if found is None:
         return None
-    return await repository.lock_license_key(session, grant.organization_id, uuid.UUID(key_id))
+    return await repository.lock_license_key(session, grant.organization_id, found)
 
 
 async def _issue_license_key(
