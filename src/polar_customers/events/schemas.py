@@ -29,7 +29,8 @@ EventNamesSortProperty = sort_enum(
     "EventNamesSortProperty", ["name", "occurrences", "first_seen", "last_seen"]
 )
 
-# Polar's own limit on names; a batch larger than this one is refused (Polar sets none).
+# Polar's own limit on names; a batch larger than this one is refused (Polar sets none:
+# docs/decisions.md#d42).
 MAX_NAME_LENGTH = 128
 MAX_EVENTS = 10_000
 # The longest external id a customer can be found by here: longer ones are refused.

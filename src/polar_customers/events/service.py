@@ -1,6 +1,6 @@
 """Every event rule that needs the database. Ingestion stores a batch and moves the running
-totals of the meters it matches in the same transaction (meters/totals.py); services flush,
-the request commits."""
+totals of the meters it matches in the same transaction (meters/totals.py,
+docs/decisions.md#d42); services flush, the request commits."""
 
 import uuid
 from collections.abc import Sequence

@@ -12,7 +12,7 @@ Polar runs on its reads:
   integer as its decimal text); a number numerically with an integer value; a boolean with a
   boolean value; any other pairing matches nothing.
 - `like` and `not_like` test whether the text contains the value's text (case-sensitive);
-  on metadata they apply to string values only (docs/decisions.md).
+  on metadata they apply to string values only (docs/decisions.md#d42).
 - Metadata is flat, so a property path with a dot never resolves.
 """
 
