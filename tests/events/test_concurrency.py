@@ -1,5 +1,6 @@
 """Concurrent batches of one customer, each in its own transaction: the running totals add up
-exactly (on PostgreSQL the transactions overlap; SQLite runs them one after the other).
+exactly (on PostgreSQL the transactions of different server processes overlap; SQLite runs
+them one after the other). A process counts one batch at a time (docs/decisions.md#d43).
 
 These tests commit: they run the application on its own pools, on a tenant of their own that
 they delete afterwards."""
@@ -7,12 +8,14 @@ they delete afterwards."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -40,6 +43,7 @@ from tests.meters.support import SCOPES, create_meter, customer_meters, iso
 
 BATCHES = 12
 EVENTS_PER_BATCH = 50
+PROCESSES = 4  # applications, each with its own pools and ingest slot, as server processes
 
 
 @dataclass
@@ -64,13 +68,29 @@ async def tenant(settings: Settings) -> AsyncIterator[Tenant]:
 
 
 @pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The application on its own pools: every request in its own transaction."""
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-    await app.state.database.dispose()
+async def apps(settings: Settings) -> AsyncIterator[list[FastAPI]]:
+    """The application `PROCESSES` times, each on its own pools: every request in its own
+    transaction."""
+    created = [create_app(settings) for _ in range(PROCESSES)]
+    yield created
+    for app in created:
+        await app.state.database.dispose()
+
+
+@pytest.fixture
+async def clients(apps: list[FastAPI]) -> AsyncIterator[list[httpx.AsyncClient]]:
+    async with AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+            )
+            for app in apps
+        ]
+
+
+@pytest.fixture
+def live(clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
+    return clients[0]
 
 
 async def _subscribe(settings: Settings, tenant: Tenant, meter_id: str) -> None:
@@ -102,7 +122,7 @@ async def _subscribe(settings: Settings, tenant: Tenant, meter_id: str) -> None:
 
 
 async def test_concurrent_batches_add_up(
-    live: httpx.AsyncClient, tenant: Tenant, settings: Settings
+    live: httpx.AsyncClient, clients: list[httpx.AsyncClient], tenant: Tenant, settings: Settings
 ) -> None:
     headers = tenant.headers
     count = await create_meter(live, headers, name="Count")
@@ -136,7 +156,9 @@ async def test_concurrent_batches_add_up(
 
     responses = await asyncio.gather(
         *(
-            live.post("/v1/events/ingest", json={"events": batch(b)}, headers=headers)
+            clients[b % PROCESSES].post(
+                "/v1/events/ingest", json={"events": batch(b)}, headers=headers
+            )
             for b in range(BATCHES)
         )
     )
@@ -172,3 +194,30 @@ async def _assert_subscription_usage(settings: Settings, tenant: Tenant, n: int)
             assert tuple(row) == (n, n)
     finally:
         await engine.dispose()
+
+
+async def test_a_process_counts_one_batch_at_a_time(
+    apps: list[FastAPI], clients: list[httpx.AsyncClient], tenant: Tenant
+) -> None:
+    """While a process's slot is taken, its next batch waits, holding no connection, and goes
+    on when the slot is free; another process is not held up."""
+    body = {"events": [{"name": "call", "customer_id": str(tenant.customer_id)}]}
+    first, second = clients[0], clients[1]
+    assert (await first.post("/v1/events/ingest", json=body, headers=tenant.headers)).is_success
+    slots = apps[0].state.ingest_slots
+    await slots.acquire()
+    try:
+        waiting = asyncio.create_task(
+            first.post("/v1/events/ingest", json=body, headers=tenant.headers)
+        )
+        response = await second.post("/v1/events/ingest", json=body, headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        assert [engine.pool.checkedout() for engine in apps[0].state.database.engines] == [0] * 3
+    finally:
+        slots.release()
+    response = await asyncio.wait_for(waiting, timeout=10)
+    assert response.status_code == 200, response.text
+    response = await first.get("/v1/events/", headers=tenant.headers)
+    assert response.json()["pagination"]["total_count"] == 3

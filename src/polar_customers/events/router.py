@@ -22,6 +22,7 @@ from polar_customers.events.schemas import (
     EventsIngestResponse,
     EventSortProperty,
 )
+from polar_customers.events.slots import IngestSlot
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
@@ -200,7 +201,7 @@ async def get_event(id: EventID, principal: Reader, connection: Connection) -> R
     response_model=EventsIngestResponse,
 )
 async def ingest_events(
-    events_ingest: EventsIngest, principal: Writer, session: Session
+    _slot: IngestSlot, events_ingest: EventsIngest, principal: Writer, session: Session
 ) -> Rendered:
     """Store a batch of events and count them in the meters they match, in one transaction."""
     inserted = await service.ingest(session, principal, events_ingest.events, now=utc_now())

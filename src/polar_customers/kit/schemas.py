@@ -18,6 +18,8 @@ def is_storable(value: str) -> bool:
     """Whether both databases can store `value`: no NUL, encodable as UTF-8."""
     if "\x00" in value:
         return False
+    if value.isascii():  # no surrogate: skips the copy `encode` makes
+        return True
     try:
         value.encode()
     except UnicodeEncodeError:

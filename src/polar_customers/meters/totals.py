@@ -68,6 +68,8 @@ async def subscription_counters(
         driver.uids(set(customer_ids)),
         driver.uids(set(meter_ids)),
     )
+    if driver.postgresql:  # asyncpg reads uuids as Python's
+        return [SubscriptionCounter(*row) for row in rows]
     return [
         SubscriptionCounter(
             driver.read_uuid(id),

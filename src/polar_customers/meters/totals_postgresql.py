@@ -73,8 +73,8 @@ async def add_usage(
     *,
     now: datetime,
 ) -> None:
-    # In the order PostgreSQL sorts uuids (by their bytes): the order rows are locked in.
-    ordered = sorted(usage.items(), key=lambda item: (item[0][0].int, item[0][1].int))
+    # The statement sorts them: the order rows are locked in.
+    ordered = list(usage.items())
     counters = await _upsert_customer_meters(driver, organization_id, ordered, functions, now=now)
     priced = sorted(subscriptions, key=lambda counter: counter.id.int)
     if priced:
@@ -97,7 +97,8 @@ async def _upsert_customer_meters(
     meters_of: dict[Function, list[uuid.UUID]] = {}
     for meter_id, function in functions.items():
         meters_of.setdefault(function, []).append(meter_id)
-    present = [f for f in Function if any(functions[meter] == f for (_, meter), _ in ordered)]
+    counted = {functions[meter] for (_, meter), _ in ordered}
+    present = [function for function in Function if function in counted]
     consumed = _consumed_by_meter(present, first_parameter=9)
     rows = await driver.fetch(
         "WITH changed AS (INSERT INTO customer_meters (id, organization_id, customer_id, "

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polar_customers.kit.db_types import JSONDocument
@@ -27,10 +27,11 @@ class Event(TenantMixin, Base):
     timestamp: Mapped[datetime]
     name: Mapped[str] = mapped_column(String)
     source: Mapped[str] = mapped_column(String, default=EventSource.user)
+    # Without foreign keys, unlike other tenant tables: the service checks a batch's
+    # customers and organization (docs/decisions.md#d44).
+    organization_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     # Null for an external customer id no customer has (yet).
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="cascade"), default=None
-    )
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     external_customer_id: Mapped[str | None] = mapped_column(String, default=None)
     user_metadata: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from polar_customers.kit.db_types import JSONDocument, UTCDateTime
+from polar_customers.kit.sqlite_schema import set_table_schema, table_schema
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -62,19 +63,10 @@ def _set_email_nullable(nullable: bool) -> None:
         and bind.exec_driver_sql("SELECT 1 FROM customers WHERE email IS NULL LIMIT 1").first()
     ):
         raise RuntimeError("customers without an email exist: they cannot be made NOT NULL")
-    schema = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customers'"
-    ).scalar_one()
     declared = re.compile(r"(\bemail VARCHAR\(320\))( NOT NULL)?")
+    schema = table_schema(bind, "customers")
     changed = declared.sub(r"\1" if nullable else r"\1 NOT NULL", schema, count=1)
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'customers'",
-        (changed,),
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    set_table_schema(bind, "customers", changed)
 
 
 def _new_uuid4(dialect: str) -> str:

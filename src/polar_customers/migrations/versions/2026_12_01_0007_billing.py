@@ -19,6 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import polar_customers.kit.db_types
+from polar_customers.kit.sqlite_schema import set_table_schema, table_schema
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -123,48 +124,20 @@ def _add_reference(table: str, column: str, target: str, ondelete: str) -> None:
 
 
 def _sqlite_add_constraints(table: str, *constraints: str) -> None:
-    """Table constraints appended to a SQLite table's schema text. SQLite cannot add a
-    constraint, and rebuilding the table would run the ON DELETE CASCADE of every table that
-    references it; its documentation allows editing the schema text for changes that do not
-    alter how rows are stored (https://www.sqlite.org/lang_altertable.html, "otheralter").
+    """Table constraints appended to a SQLite table's schema text (kit/sqlite_schema.py).
     The columns they constrain were just added, holding their defaults, which satisfy them."""
-    schema = (
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        )
-        .scalar_one()
-    )
-    body, closing = schema.rstrip().rsplit(")", 1)
+    body, closing = table_schema(op.get_bind(), table).rstrip().rsplit(")", 1)
     added = "".join(f"{_SEPARATOR}{constraint}" for constraint in constraints)
-    _sqlite_set_schema(table, body.rstrip() + added + "\n)" + closing)
+    set_table_schema(op.get_bind(), table, body.rstrip() + added + "\n)" + closing)
 
 
 def _sqlite_remove_added_constraints(table: str) -> None:
     """Undo `_sqlite_add_constraints` for this table: its schema text without them."""
-    schema = (
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        )
-        .scalar_one()
-    )
     added = re.compile(
         re.escape(_SEPARATOR)
         + rf"CONSTRAINT {table}_({_ADDED_NAMES[table]})_(check|fkey)\b[^\n]*?(?=, \n|\n)"
     )
-    _sqlite_set_schema(table, added.sub("", schema))
-
-
-def _sqlite_set_schema(table: str, schema: str) -> None:
-    bind = op.get_bind()
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (schema, table)
-    )
-    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    set_table_schema(op.get_bind(), table, added.sub("", table_schema(op.get_bind(), table)))
 
 
 def _add_checks() -> None:
