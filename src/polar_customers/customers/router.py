@@ -1,7 +1,5 @@
 """HTTP routes of `/v1/customers`: parse, authorize, call the service, render, return."""
 
-import uuid
-from collections.abc import Sequence
 from functools import partial
 from typing import Annotated
 
@@ -24,12 +22,12 @@ from polar_customers.customers.schemas import (
     ExternalID,
 )
 from polar_customers.db import RawConnectionDependency, SessionDependency, get_database
+from polar_customers.kit.filters import OrganizationIDFilter, as_list
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
 from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
-from polar_customers.kit.schemas import OrganizationID
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
 from polar_customers.kit.versions import request_version
@@ -48,10 +46,6 @@ Writer = Annotated[Principal, Depends(Authorizer(*CUSTOMERS_WRITE))]
 Sorting = Annotated[
     list[SortCriterion],
     Depends(sorting_dependency(CustomerSortProperty, default=["-created_at"])),
-]
-OrganizationIDFilter = Annotated[
-    OrganizationID | Sequence[OrganizationID] | None,
-    Query(title="OrganizationID Filter", description="Filter by organization ID."),
 ]
 
 Anonymize = Annotated[
@@ -74,12 +68,6 @@ _DELETE_DESCRIPTION = (
     "retained for historic orders and subscriptions."
 )
 _DELETED = {204: {"description": "Customer deleted."}, **_NOT_FOUND}
-
-
-def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
-    if value is None:
-        return None
-    return [value] if isinstance(value, uuid.UUID) else list(value)
 
 
 @router.get(
@@ -114,7 +102,7 @@ async def list_customers(
     """List the customers visible to the caller, filtered, sorted and paginated."""
     rows, total = await service.list_customers(
         session,
-        narrow(principal.organization_ids, _as_list(organization_id)),
+        narrow(principal.organization_ids, as_list(organization_id)),
         email=email,
         query=query,
         metadata=metadata,
@@ -170,7 +158,7 @@ async def export_customers(
 ) -> StreamingResponse:
     """Stream every visible customer; nothing is held in memory beyond one batch, and no
     connection beyond one batch's query."""
-    organization_ids = narrow(principal.organization_ids, _as_list(organization_id))
+    organization_ids = narrow(principal.organization_ids, as_list(organization_id))
     pool = get_database(request).scans
     version = request_version(request.scope)
     if export.wants_json(request.headers.get("accept"), version):

@@ -23,6 +23,7 @@ from polar_customers.events.schemas import (
     EventSortProperty,
 )
 from polar_customers.events.slots import IngestSlot
+from polar_customers.kit.filters import OrganizationIDFilter, as_list
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
@@ -34,8 +35,6 @@ from polar_customers.kit.time import utc_now
 from polar_customers.meters.router import (
     CustomerIDFilter,
     ExternalCustomerIDFilter,
-    OrganizationIDFilter,
-    as_list,
 )
 from polar_customers.meters.schemas import Filter, FilterInput
 from polar_customers.models import EventSource

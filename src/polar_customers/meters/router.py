@@ -1,10 +1,9 @@
 """HTTP routes of meters and customer meters: `/v1/meters`, `/v1/customer-meters`."""
 
-import uuid
 from collections.abc import Sequence
 from enum import Enum
 from functools import partial
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import UUID4, AwareDatetime
@@ -13,12 +12,12 @@ from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import CUSTOMER_METERS_READ, METERS_READ, METERS_WRITE
 from polar_customers.db import RawConnectionDependency, SessionDependency
 from polar_customers.errors import ResourceNotFound
+from polar_customers.kit.filters import OrganizationIDFilter, as_list
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
 from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
-from polar_customers.kit.schemas import OrganizationID
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
 from polar_customers.kit.time import utc_now
@@ -54,10 +53,6 @@ CustomerMeterSorting = Annotated[
     list[SortCriterion],
     Depends(sorting_dependency(CustomerMeterSortProperty, default=["-modified_at"])),
 ]
-OrganizationIDFilter = Annotated[
-    OrganizationID | Sequence[OrganizationID] | None,
-    Query(title="OrganizationID Filter", description="Filter by organization ID."),
-]
 CustomerIDFilter = Annotated[
     UUID4 | Sequence[UUID4] | None,
     Query(title="CustomerID Filter", description="Filter by customer ID."),
@@ -73,16 +68,6 @@ MeterIDFilter = Annotated[
 Metadata = Annotated[dict[str, list[str]], Depends(get_metadata_query)]
 _NOT_FOUND = not_found("Meter not found.")
 _CUSTOMER_METER_NOT_FOUND = not_found("Customer meter not found.")
-_Item = TypeVar("_Item")
-
-
-def as_list(value: _Item | Sequence[_Item] | None) -> list[_Item] | None:
-    """A filter given once or repeated, as a list (None when absent)."""
-    if value is None:
-        return None
-    if isinstance(value, str | uuid.UUID):
-        return [value]
-    return list(value)  # type: ignore[arg-type]
 
 
 @router.get(

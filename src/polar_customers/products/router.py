@@ -1,6 +1,5 @@
 """HTTP routes of products: `/v1/products`."""
 
-import uuid
 from collections.abc import Sequence
 from functools import partial
 from typing import Annotated
@@ -12,12 +11,12 @@ from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import PRODUCTS_READ, PRODUCTS_WRITE
 from polar_customers.db import RawConnectionDependency, SessionDependency
 from polar_customers.errors import NotPermitted
+from polar_customers.kit.filters import OrganizationIDFilter, as_list
 from polar_customers.kit.metadata import METADATA_QUERY_OPENAPI, get_metadata_query
 from polar_customers.kit.openapi import AUTH_RESPONSES, error_response, not_found
 from polar_customers.kit.pagination import ListResource, PaginationParamsQuery
 from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
-from polar_customers.kit.schemas import OrganizationID
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
 from polar_customers.kit.time import utc_now
@@ -47,10 +46,6 @@ ProductIDFilter = Annotated[
     UUID4 | Sequence[UUID4] | None,
     Query(title="ProductID Filter", description="Filter by product ID."),
 ]
-OrganizationIDFilter = Annotated[
-    OrganizationID | Sequence[OrganizationID] | None,
-    Query(title="OrganizationID Filter", description="Filter by organization ID."),
-]
 BenefitIDFilter = Annotated[
     UUID4 | Sequence[UUID4] | None,
     Query(title="BenefitID Filter", description="Filter products granting specific benefit."),
@@ -69,12 +64,6 @@ _NOT_FOUND = not_found("Product not found.")
 _NOT_PERMITTED = error_response(
     403, NotPermitted, "You don't have the permission to update this product."
 )
-
-
-def _as_list(value: uuid.UUID | Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
-    if value is None:
-        return None
-    return [value] if isinstance(value, uuid.UUID) else list(value)
 
 
 @router.get(
@@ -101,12 +90,12 @@ async def list_products(
     """List the products visible to the caller, filtered, sorted and paginated."""
     rows, total = await service.list_products(
         session,
-        narrow(principal.organization_ids, _as_list(organization_id)),
-        ids=_as_list(id),
+        narrow(principal.organization_ids, as_list(organization_id)),
+        ids=as_list(id),
         query=query,
         is_archived=is_archived,
         is_recurring=is_recurring,
-        benefit_ids=_as_list(benefit_id),
+        benefit_ids=as_list(benefit_id),
         metadata=metadata,
         pagination=pagination,
         sorting=sorting,
