@@ -118,13 +118,23 @@ def _server_command() -> list[str]:
 
 
 @contextmanager
-def server(database_url: str, secret: str, *, workers: int, log_dir: Path) -> Iterator[Service]:
-    """`polar-customers serve` on a free port, ready (401 to an anonymous list) on entry."""
+def server(
+    database_url: str,
+    secret: str,
+    *,
+    workers: int,
+    log_dir: Path,
+    name: str = "server",
+    settings: dict[str, str] | None = None,
+) -> Iterator[Service]:
+    """`polar-customers serve` on a free port, ready (401 to an anonymous list) on entry;
+    `settings` are extra POLAR_CUSTOMERS_ variables (without the prefix)."""
     port = free_port()
     command = [*_server_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--no-access-log"]
     env = _environment(database_url, secret)
-    with _started("server", command, env, log_dir, port) as service:
+    env.update({f"POLAR_CUSTOMERS_{key}": value for key, value in (settings or {}).items()})
+    with _started(name, command, env, log_dir, port) as service:
         _wait(service, "/v1/customers/", 401)
         yield service
 

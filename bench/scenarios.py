@@ -28,6 +28,9 @@ class Body(StrEnum):
 
 class Target(StrEnum):
     server = "server"
+    # The same server with its rate limiter on, at a limit no scenario reaches: what counting
+    # and syncing cost (compare with the same scenario on `server`).
+    limited_server = "limited_server"
     floor = "floor"
 
 
@@ -63,6 +66,7 @@ def build(seeded: SeedResult, *, seed: int = 7) -> list[Scenario]:
     page = deep_page(seeded.customers)
     return [
         Scenario("get_by_id", "GET", by_id),
+        Scenario("get_by_id_limited", "GET", by_id, target=Target.limited_server),
         Scenario("get_by_id_v2026", "GET", by_id, headers=TODAYS_CLIENT),
         Scenario("get_by_external_id", "GET", by_external_id),
         Scenario("get_state", "GET", tuple(f"{path}/state" for path in by_id)),

@@ -14,6 +14,7 @@ from tests.conftest import ENGINE, POSTGRES_URL
 TIMEOUT_S = 240
 MEASURED = (
     "get_by_id",
+    "get_by_id_limited",
     "get_by_id_v2026",
     "get_by_external_id",
     "get_state",

@@ -24,10 +24,13 @@ from polar_customers.middleware import (
     EmailDeliverabilityMiddleware,
     LegacyPrefixMiddleware,
     RequestBodyTimeoutMiddleware,
+    RequestLimits,
+    RequestLimitsMiddleware,
 )
 from polar_customers.orders.router import router as orders_router
 from polar_customers.payment_methods.router import router as payment_methods_router
 from polar_customers.products.router import router as products_router
+from polar_customers.rate_limit.middleware import RateLimitMiddleware
 from polar_customers.subscriptions.router import router as subscriptions_router
 
 
@@ -78,13 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _anchor_route_patterns(app)
     add_error_handlers(app)
     install_openapi(app)
-    # Added innermost first: CORS outermost, then the legacy rewrite, the version negotiation
-    # and authentication.
+    # Added innermost first: CORS outermost, then the request limits, the legacy rewrite, the
+    # version negotiation, authentication and rate limiting (which needs the token's subject).
     app.add_middleware(EmailDeliverabilityMiddleware, enabled=settings.email_check_deliverability)
     app.add_middleware(RequestBodyTimeoutMiddleware, timeout=settings.request_body_timeout)
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(ApiVersionMiddleware)
     app.add_middleware(LegacyPrefixMiddleware)
+    app.add_middleware(RequestLimitsMiddleware, limits=RequestLimits.of(settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

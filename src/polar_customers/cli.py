@@ -121,6 +121,7 @@ def serve(
             workers=workers,
             access_log=access_log,
             proxy_headers=True,
+            http="polar_customers.http_protocol:LimitedHttpToolsProtocol",
         )
 
 

@@ -5,11 +5,38 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./polar-customers.db"
-PLACEHOLDER_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev", "development"})
+MIN_SECRET_BYTES = 32
+# Values copied from examples rather than generated, compared trimmed and in any case. Most are
+# also too short; naming them says better what is wrong.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme", "change-me", "change_me", "change me", "changeit", "change-this",
+        "secret", "secret-key", "secret_key", "secretkey", "my-secret", "mysecret",
+        "your-secret", "your_secret", "your-secret-here", "your-secret-key",
+        "password", "passw0rd", "dev", "development", "test", "testing", "example",
+        "default", "polar", "polar-customers", "polar_customers", "placeholder",
+        "replace-me", "replaceme", "insecure", "todo", "xxx", "null", "none",
+    }
+)  # fmt: skip
+
+
+def weak_secret_problem(secret: str | None) -> str | None:
+    """What makes a secret unfit for production, or None. Surrounding whitespace does not count
+    towards the length: a short secret padded with spaces is still short."""
+    if secret is None:
+        return "is not set"
+    trimmed = secret.strip()
+    if not trimmed:
+        return "is only whitespace"
+    if trimmed.casefold() in PLACEHOLDER_SECRETS:
+        return "is a known placeholder"
+    if len(trimmed.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
 
 
 class Environment(StrEnum):
@@ -20,7 +47,10 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """All configuration of one server process."""
 
-    model_config = SettingsConfigDict(env_prefix="POLAR_CUSTOMERS_", extra="ignore")
+    # Errors never quote the values: they would print the secret (and the database password).
+    model_config = SettingsConfigDict(
+        env_prefix="POLAR_CUSTOMERS_", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Environment = Environment.development
     database_url: str = DEFAULT_DATABASE_URL
@@ -29,22 +59,49 @@ class Settings(BaseSettings):
     secret: SecretStr | None = None
     secret_file: Path = Path("polar-customers.secret")
     email_check_deliverability: bool = False
+    # A CSV export cell starting with = + - @ tab, CR or LF gets a leading single quote, so that
+    # spreadsheets do not run it as a formula (docs/decisions.md#d46); false keeps the hosted
+    # API's exact bytes.
+    export_neutralize_formulas: bool = True
     database_pool_size: int = 5
     # Seconds a request waits for a pooled connection before it is answered 503.
     database_pool_timeout: float = 5.0
     # Seconds a client has to send a request's whole body before it is answered 408.
     request_body_timeout: float = 30.0
+    # What one request may make the server hold, refused before any other work
+    # (docs/decisions.md#d48): body 413, header fields 431 (total bytes, count), URL 414.
+    max_request_body_bytes: PositiveInt = 1_048_576
+    # An ingest batch may hold 10,000 events (Polar's maximum) of about 1.6 KB each.
+    max_ingest_body_bytes: PositiveInt = 16_777_216
+    max_request_header_bytes: PositiveInt = 32_768
+    max_request_headers: PositiveInt = 100
+    max_url_bytes: PositiveInt = 8_192
     sqlite_busy_timeout_ms: int = 30_000
     # Seconds between the scheduler's passes over subscriptions whose period ended; 0 keeps
     # `serve` from starting a scheduler (run `polar-customers scheduler` elsewhere).
     scheduler_interval: float = 10.0
+    # Rate limiting of /v1, off by default (docs/decisions.md#d47): requests per minute per
+    # organization token (per user for personal tokens) and per client address for anonymous
+    # requests. Each process counts on its own and adds its counts to the database's every
+    # `rate_limit_sync_interval_ms`, or sooner when a subject nears its limit.
+    rate_limit_enabled: bool = False
+    rate_limit_per_minute: PositiveInt = 500
+    rate_limit_anonymous_per_minute: PositiveInt = 500
+    rate_limit_sync_interval_ms: PositiveInt = 500
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
-        if self.environment == Environment.production and (
-            self.secret is None or self.secret.get_secret_value().lower() in PLACEHOLDER_SECRETS
-        ):
-            raise ValueError("POLAR_CUSTOMERS_SECRET must be set to a real secret in production")
+        if self.environment != Environment.production:
+            return self
+        problem = weak_secret_problem(
+            None if self.secret is None else self.secret.get_secret_value()
+        )
+        if problem is not None:
+            raise ValueError(
+                f"POLAR_CUSTOMERS_SECRET {problem}: production requires a random secret of at "
+                f"least {MIN_SECRET_BYTES} bytes (UTF-8), for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return self
 
     @property

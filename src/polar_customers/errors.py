@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from polar_customers.kit.json_body import too_deep_error
+
 
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -84,6 +86,30 @@ class RequestTimeout(AppError):
 
     status_code = 408
     message = "The request body was not received in time."
+
+
+class RequestBodyTooLarge(AppError):
+    """A request body over the size limit (docs/decisions.md#d48)."""
+
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than the limit of {limit} bytes.")
+
+
+class RequestHeaderFieldsTooLarge(AppError):
+    """Request headers over the size or count limit (docs/decisions.md#d48)."""
+
+    status_code = 431
+
+
+class URITooLong(AppError):
+    """A request target over the length limit (docs/decisions.md#d48)."""
+
+    status_code = 414
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request URL is longer than the limit of {limit} bytes.")
 
 
 class UnsupportedApiVersion(AppError):
@@ -224,6 +250,10 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
             "ctx": {"error": "Invalid UTF-8"},
         }
         return ErrorJSONResponse({"error": "RequestValidationError", "detail": [error]}, 422)
+    if exc.status_code == 400 and isinstance(cause, RecursionError):
+        # `json.loads` ran out of recursion: a body that pydantic-core's parser did not read
+        # first (see kit/json_body.py), nested deeper still.
+        return await _request_validation_error_handler(request, too_deep_error(b"", 0))
     return await http_exception_handler(request, exc)
 
 

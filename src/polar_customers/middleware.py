@@ -1,11 +1,19 @@
 """Request-wide ASGI middleware other than authentication."""
 
 import asyncio
+from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from polar_customers.errors import RequestTimeout
+from polar_customers.config import Settings
+from polar_customers.errors import (
+    AppError,
+    RequestBodyTooLarge,
+    RequestHeaderFieldsTooLarge,
+    RequestTimeout,
+    URITooLong,
+)
 from polar_customers.kit.email import check_deliverability
 
 LEGACY_PREFIX = "/api/v1"
@@ -84,3 +92,105 @@ class RequestBodyTimeoutMiddleware:
             return message
 
         await self.app(scope, receive_in_time, send)
+
+
+INGEST_PATHS = frozenset({"/v1/events/ingest", LEGACY_PREFIX + "/events/ingest"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    """What one request may make the server hold (settings `max_*`)."""
+
+    body_bytes: int
+    ingest_body_bytes: int
+    header_bytes: int
+    headers: int
+    url_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> "RequestLimits":
+        return cls(
+            body_bytes=settings.max_request_body_bytes,
+            ingest_body_bytes=settings.max_ingest_body_bytes,
+            header_bytes=settings.max_request_header_bytes,
+            headers=settings.max_request_headers,
+            url_bytes=settings.max_url_bytes,
+        )
+
+    def body_limit(self, path: str) -> int:
+        """The body limit of a request to `path` (checked before the legacy prefix is
+        rewritten, hence both forms)."""
+        return self.ingest_body_bytes if path in INGEST_PATHS else self.body_bytes
+
+    def url_refusal(self, url_bytes: int) -> AppError | None:
+        return URITooLong(self.url_bytes) if url_bytes > self.url_bytes else None
+
+    def header_refusal(self, count: int, header_bytes: int) -> AppError | None:
+        if count > self.headers:
+            return RequestHeaderFieldsTooLarge(
+                f"The request has more than {self.headers} header fields."
+            )
+        if header_bytes > self.header_bytes:
+            return RequestHeaderFieldsTooLarge(
+                f"The request's header fields are larger than {self.header_bytes} bytes."
+            )
+        return None
+
+
+class RequestLimitsMiddleware:
+    """Refuses an oversized request before any other work, authentication included
+    (docs/decisions.md#d48): a URL over the limit is a 414, too many or too large header fields
+    a 431, a `Content-Length` over the body limit a 413 without reading the body, and a body
+    sent without a length a 413 as soon as the bytes received pass the limit."""
+
+    def __init__(self, app: ASGIApp, *, limits: RequestLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared_length, refusal = self._check_head(scope)
+        if refusal is not None:
+            await refusal.to_response()(scope, receive, send)
+            return
+        if declared_length is not None:
+            # The HTTP server delivers exactly `Content-Length` bytes: nothing to count.
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, _counting(receive, self.limits.body_limit(scope["path"])), send)
+
+    def _check_head(self, scope: Scope) -> tuple[int | None, AppError | None]:
+        limits = self.limits
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        if refusal := limits.url_refusal(len(raw_path) + len(scope["query_string"])):
+            return None, refusal
+        header_bytes = 0
+        declared_length: int | None = None
+        for name, value in scope["headers"]:
+            header_bytes += len(name) + len(value)
+            if name == b"content-length":
+                declared_length = int(value) if value.isdigit() else None
+        if refusal := limits.header_refusal(len(scope["headers"]), header_bytes):
+            return None, refusal
+        body_limit = limits.body_limit(scope["path"])
+        if declared_length is not None and declared_length > body_limit:
+            return declared_length, RequestBodyTooLarge(body_limit)
+        return declared_length, None
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                # FastAPI wraps what the body read raises; errors.py unwraps it.
+                raise RequestBodyTooLarge(limit)
+        return message
+
+    return receive_within_limit

@@ -42,7 +42,7 @@ def server_factory(
 
     def factory(database_url: str, *, workers: int = 1, **settings: str) -> ServerProcess:
         directory = tmp_path_factory.mktemp("server")
-        server = start_server(database_url, directory, workers=workers, **settings)
+        server = start_server(database_url, directory, workers=workers, settings=settings)
         started.append(server)
         return server
 

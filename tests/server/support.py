@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,21 +91,28 @@ class ServerProcess:
 
 
 def start_server(
-    database_url: str, directory: Path, *, workers: int = 1, **settings: str
+    database_url: str,
+    directory: Path,
+    *,
+    workers: int = 1,
+    access_log: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> ServerProcess:
     """Start `python -m polar_customers serve` in `directory` and wait until it answers;
-    `settings` are extra environment variables."""
+    `settings` are extra environment variables. Its output is kept in a file of `directory`."""
     port = free_port()
     log_path = directory / f"server-{port}.log"
     command = [sys.executable, "-m", "polar_customers", "serve"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    if not access_log:
+        command.append("--no-access-log")
     if workers != 1:
         command += ["--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
             cwd=directory,
-            env=server_env(database_url, **settings),
+            env=server_env(database_url, **(settings or {})),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,7 +3,8 @@
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -31,6 +32,9 @@ CSV_HEADER = (
     "Metadata",
 )
 _customers_json = TypeAdapter(list[Customer])
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+"""First characters that make a spreadsheet read a cell as a formula: OWASP's CSV injection
+list (equals, plus, minus, at, tab, carriage return and, since 2025, line feed)."""
 
 
 def wants_json(accept: str | None, version: ApiVersion) -> bool:
@@ -119,22 +123,66 @@ async def _started(batches: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]
     return rest()
 
 
-async def stream_csv(pool: RawPool, organization_ids: OrganizationIds) -> AsyncIterator[str]:
-    """The CSV of Polar's export, by chunks of one batch."""
+async def stream_csv(
+    pool: RawPool, organization_ids: OrganizationIds, *, neutralize_formulas: bool
+) -> AsyncIterator[str]:
+    """The CSV of Polar's export, by chunks of one batch; with `neutralize_formulas`, no cell
+    starts like a spreadsheet formula (docs/decisions.md#d46)."""
     batches = await _started(_batches(pool, organization_ids, csv=True))
-    return _csv_chunks(batches)
+    return _csv_chunks(batches, neutralize_formulas=neutralize_formulas)
 
 
-async def _csv_chunks(batches: AsyncIterator[list[Any]]) -> AsyncIterator[str]:
+# A cell of the writer's output starts the text, or follows a comma or a line break; one
+# holding a line break is quoted. When none of these places is followed by a formula start, no
+# cell has one. Patterns with a literal first character scan much faster than one starting
+# with a class, hence three.
+_UNQUOTED_STARTS = re.escape("".join(sorted(FORMULA_STARTS - {"\r", "\n"})))
+_QUOTED_STARTS = re.escape("".join(sorted(FORMULA_STARTS)))
+_FORMULA_CELL = f'(?:[{_UNQUOTED_STARTS}]|"[{_QUOTED_STARTS}])'
+_FIRST_CELL_FORMULA = re.compile(_FORMULA_CELL)
+_CELL_AFTER_COMMA_FORMULA = re.compile("," + _FORMULA_CELL)
+_CELL_AFTER_LINE_FORMULA = re.compile("\n" + _FORMULA_CELL)
+
+
+def _may_start_a_formula(text: str) -> bool:
+    """Whether a cell of this CSV text may start with a formula character (sometimes true when
+    none does: a quoted cell's own comma or line break looks like the start of a cell)."""
+    return bool(
+        _FIRST_CELL_FORMULA.match(text)
+        or _CELL_AFTER_COMMA_FORMULA.search(text)
+        or _CELL_AFTER_LINE_FORMULA.search(text)
+    )
+
+
+def neutralized(cells: list[str]) -> list[str]:
+    """The cells, with a single quote before each one that starts like a formula, so that a
+    spreadsheet shows it as text (OWASP's advice; the CSV writer then quotes and escapes the
+    cell as any other)."""
+    return [f"'{cell}" if cell[:1] in FORMULA_STARTS else cell for cell in cells]
+
+
+def _written(rows: Iterable[Sequence[str]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    yield buffer.getvalue()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def csv_text(batch: Sequence[Sequence[Any]], *, neutralize_formulas: bool) -> str:
+    """A batch of `repository.CSV_COLUMNS` rows as CSV text. Searching the written text (in C)
+    costs much less than looking at every cell in Python: only a batch where a cell may start
+    like a formula is written again, its cells neutralized."""
+    text = _written(csv_row(row) for row in batch)
+    if neutralize_formulas and _may_start_a_formula(text):
+        return _written(neutralized(csv_row(row)) for row in batch)
+    return text
+
+
+async def _csv_chunks(
+    batches: AsyncIterator[list[Any]], *, neutralize_formulas: bool
+) -> AsyncIterator[str]:
+    yield _written([CSV_HEADER])
     async for batch in batches:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(csv_row(row) for row in batch)
-        yield buffer.getvalue()
+        yield csv_text(batch, neutralize_formulas=neutralize_formulas)
 
 
 async def stream_json(

@@ -164,8 +164,9 @@ async def export_customers(
     if export.wants_json(request.headers.get("accept"), version):
         chunks = await export.stream_json(pool, organization_ids, version)
         return StreamingResponse(chunks, media_type="application/json")
+    neutralize_formulas: bool = request.app.state.settings.export_neutralize_formulas
     return StreamingResponse(
-        await export.stream_csv(pool, organization_ids),
+        await export.stream_csv(pool, organization_ids, neutralize_formulas=neutralize_formulas),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=polar-customers.csv"},
     )

@@ -22,7 +22,13 @@ from polar_customers.kit.address import Address, AddressInput
 from polar_customers.kit.email import EmailStrDNS
 from polar_customers.kit.locale import valid_locale
 from polar_customers.kit.metadata import MetadataInput, MetadataOutput
-from polar_customers.kit.schemas import OrganizationID, Schema, StorableStr, empty_to_none
+from polar_customers.kit.schemas import (
+    ExternalIDStr,
+    NameStr,
+    OrganizationID,
+    Schema,
+    empty_to_none,
+)
 from polar_customers.kit.sorting import sort_enum
 from polar_customers.kit.tax_id import TaxID
 from polar_customers.meters.schemas import CustomerStateMeter
@@ -43,7 +49,7 @@ EMAIL_DESCRIPTION = (
 
 
 ExternalIDInput = Annotated[
-    StorableStr | None,
+    ExternalIDStr | None,
     AfterValidator(empty_to_none),
     Field(description=EXTERNAL_ID_DESCRIPTION, examples=["usr_1337"]),
 ]
@@ -51,7 +57,7 @@ EmailInput = Annotated[
     EmailStrDNS, Field(description=EMAIL_DESCRIPTION, examples=["customer@example.com"])
 ]
 NameInput = Annotated[
-    StorableStr | None, Field(description="The name of the customer.", examples=["John Doe"])
+    NameStr | None, Field(description="The name of the customer.", examples=["John Doe"])
 ]
 
 

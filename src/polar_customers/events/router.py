@@ -5,7 +5,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import UUID4, AwareDatetime, TypeAdapter, ValidationError
+from pydantic import UUID4, TypeAdapter, ValidationError
 
 from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import EVENTS_READ, EVENTS_WRITE
@@ -31,7 +31,7 @@ from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
-from polar_customers.kit.time import utc_now
+from polar_customers.kit.time import UtcDatetime, utc_now
 from polar_customers.meters.router import (
     CustomerIDFilter,
     ExternalCustomerIDFilter,
@@ -109,10 +109,10 @@ async def list_events(
         ),
     ] = None,
     start_timestamp: Annotated[
-        AwareDatetime | None, Query(description="Filter events after this timestamp.")
+        UtcDatetime | None, Query(description="Filter events after this timestamp.")
     ] = None,
     end_timestamp: Annotated[
-        AwareDatetime | None, Query(description="Filter events before this timestamp.")
+        UtcDatetime | None, Query(description="Filter events before this timestamp.")
     ] = None,
     organization_id: OrganizationIDFilter = None,
     customer_id: CustomerIDFilter = None,

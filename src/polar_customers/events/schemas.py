@@ -1,13 +1,12 @@
 """Events as the API takes and shows them, named as in Polar's OpenAPI."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import (
     UUID4,
     AfterValidator,
-    AwareDatetime,
     ConfigDict,
     Discriminator,
     Field,
@@ -20,7 +19,7 @@ from polar_customers.customers.schemas import Customer
 from polar_customers.kit.metadata import METADATA_DESCRIPTION, MetadataInput, MetadataOutput
 from polar_customers.kit.schemas import OrganizationID, Schema, StorableStr
 from polar_customers.kit.sorting import sort_enum
-from polar_customers.kit.time import utc_now
+from polar_customers.kit.time import UtcDatetime, utc_now
 from polar_customers.models import EventSource
 
 EventID = Annotated[UUID4, Path(description="The event ID.")]
@@ -48,7 +47,6 @@ _EXTERNAL_CUSTOMER_ID_DESCRIPTION = "ID of the customer in your system associate
 
 
 def _in_the_past(timestamp: datetime) -> datetime:
-    timestamp = timestamp.astimezone(UTC)
     if timestamp > utc_now():
         raise ValueError("Timestamp must be in the past.")
     return timestamp
@@ -56,7 +54,7 @@ def _in_the_past(timestamp: datetime) -> datetime:
 
 class _EventCreate(Schema):
     metadata: MetadataInput = Field(default_factory=dict, description=METADATA_DESCRIPTION)
-    timestamp: Annotated[AwareDatetime, AfterValidator(_in_the_past)] = Field(
+    timestamp: Annotated[UtcDatetime, AfterValidator(_in_the_past)] = Field(
         default_factory=utc_now, description="The timestamp of the event."
     )
     name: Annotated[StorableStr, StringConstraints(max_length=MAX_NAME_LENGTH)] = Field(

@@ -75,6 +75,37 @@ UNSUPPORTED_VERSION_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _limit_response(status: int, error: str, description: str) -> dict[int | str, dict[str, Any]]:
+    schema = _error_component(error)
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+# The request limits refuse an oversized request before any operation runs
+# (docs/decisions.md#d48): every operation may answer these.
+REQUEST_LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_limit_response(
+        414,
+        "URITooLong",
+        "The URL is longer than the server's limit (setting `max_url_bytes`).",
+    ),
+    **_limit_response(
+        431,
+        "RequestHeaderFieldsTooLarge",
+        "The request has more header fields, or larger ones, than the server's limits "
+        "(settings `max_request_headers` and `max_request_header_bytes`).",
+    ),
+}
+BODY_TOO_LARGE_RESPONSE = _limit_response(
+    413,
+    "RequestBodyTooLarge",
+    "The request body is larger than the server's limit (setting `max_request_body_bytes`, "
+    "1 MiB by default; for event ingestion `max_ingest_body_bytes`, 16 MiB).",
+)
+"""Documented on the operations that take a body."""
+
+
 SECURITY_SCHEMES: dict[str, Any] = {
     "pat": {
         "type": "http",
@@ -114,6 +145,15 @@ VERSIONING_HEADERS: list[dict[str, Any]] = [
 ]
 
 
+def _sort_responses(schema: dict[str, Any]) -> None:
+    """Each operation's responses by status code (FastAPI appends its 422 after the route's)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses")
+            if responses:
+                operation["responses"] = dict(sorted(responses.items()))
+
+
 def install_openapi(app: FastAPI) -> None:
     """Generate the document once, adding the security schemes and `MetadataQuery`."""
 
@@ -122,6 +162,7 @@ def install_openapi(app: FastAPI) -> None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
+            _sort_responses(schema)
             components = schema.setdefault("components", {})
             schemas = components.setdefault("schemas", {})
             schemas["MetadataQuery"] = METADATA_QUERY_SCHEMA

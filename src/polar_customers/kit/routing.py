@@ -11,11 +11,16 @@ from fastapi.routing import APIRoute
 
 from polar_customers.auth.principal import Authorizer
 from polar_customers.db import get_raw_connection, give_back_hot_lease
+from polar_customers.kit.json_body import parse_json_body
 from polar_customers.kit.openapi import (
+    BODY_TOO_LARGE_RESPONSE,
+    REQUEST_LIMIT_RESPONSES,
     SECURITY,
     UNSUPPORTED_VERSION_RESPONSE,
     VERSIONING_HEADERS,
 )
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
@@ -48,10 +53,15 @@ class ApiRoute(APIRoute):
         # Appended to the route's own parameters (FastAPI merges lists).
         parameters += [header for header in VERSIONING_HEADERS if header not in parameters]
         self.openapi_extra = {**extra, "parameters": parameters, "security": SECURITY}
-        self.responses = {**UNSUPPORTED_VERSION_RESPONSE, **self.responses}
+        limits = {**REQUEST_LIMIT_RESPONSES}
+        if self.body_field is not None:
+            limits.update(BODY_TOO_LARGE_RESPONSE)
+        self.responses = {**UNSUPPORTED_VERSION_RESPONSE, **self.responses, **limits}
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
+        if self.body_field is not None:
+            handler = _with_parsed_body(handler)
         if any(d.call is get_raw_connection for d in _dependencies(self.dependant)):
             return handler
 
@@ -60,3 +70,11 @@ class ApiRoute(APIRoute):
             return await handler(request)
 
         return without_hot_connection
+
+
+def _with_parsed_body(handler: Handler) -> Handler:
+    async def with_parsed_body(request: Request) -> Response:
+        await parse_json_body(request)
+        return await handler(request)
+
+    return with_parsed_body

@@ -1,8 +1,17 @@
 """Base schema and field types reused across resources."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import UUID4, AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    UUID4,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 
 class Schema(BaseModel):
@@ -27,6 +36,12 @@ def is_storable(value: str) -> bool:
     return True
 
 
+def matchable(values: Sequence[str]) -> list[str]:
+    """The filter values that a stored string can equal: a NUL or lone surrogate matches
+    nothing, and PostgreSQL refuses it as a parameter (docs/decisions.md#d12)."""
+    return [value for value in values if is_storable(value)]
+
+
 def storable(value: str) -> str:
     if not is_storable(value):
         raise ValueError(UNSTORABLE_MESSAGE)
@@ -45,6 +60,24 @@ def empty_to_none(value: str | None) -> str | None:
 StorableStr = Annotated[str, AfterValidator(storable)]
 """A string the databases can store: JSON allows NUL and lone surrogates, they do not
 (docs/decisions.md#d12)."""
+
+# Customer names and the external ids of customers and members are kept in btree (and
+# trigram) indexes, whose entries PostgreSQL caps at 2704 bytes: 256 characters of up to 4
+# bytes each fit with room to spare. Member names share the limit: an owner member takes
+# its customer's name (docs/decisions.md#d45).
+MAX_NAME_LENGTH = 256
+MAX_EXTERNAL_ID_LENGTH = 256
+
+# Storability is checked first, on the raw input: pydantic's length check would fail on an
+# unpaired surrogate with its own `string_unicode` error instead (docs/decisions.md#d12).
+NameStr = Annotated[
+    str, StringConstraints(max_length=MAX_NAME_LENGTH), BeforeValidator(storable_if_str)
+]
+"""The name of a customer or a member."""
+ExternalIDStr = Annotated[
+    str, StringConstraints(max_length=MAX_EXTERNAL_ID_LENGTH), BeforeValidator(storable_if_str)
+]
+"""The ID of a customer or a member in the caller's system."""
 
 
 def _empty_str_to_none(value: object) -> object:

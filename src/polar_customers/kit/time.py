@@ -6,6 +6,9 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 TEST_CLOCK_OFFSET = "POLAR_CUSTOMERS_TEST_CLOCK_OFFSET"
 
@@ -43,3 +46,20 @@ def moved_clock(offset: timedelta) -> Iterator[None]:
         yield
     finally:
         _clock = previous
+
+
+def to_utc(moment: datetime) -> datetime:
+    """`moment` in UTC. At the ends of the calendar an offset can take it past what a datetime
+    holds (`0001-01-01T00:00:00+01:00` is in year 0 in UTC): a `ValueError`, which is a 422
+    where input is validated, instead of the `OverflowError` of every later conversion."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "The timestamp is outside 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z."
+        ) from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+"""A timestamp with its offset, as input: converted to UTC, and refused when UTC has no such
+date (docs/decisions.md#d1)."""

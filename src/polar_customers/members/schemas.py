@@ -9,8 +9,9 @@ from polar_customers.kit.email import EmailStrDNS
 from polar_customers.kit.schemas import (
     CREATED_AT_DESCRIPTION,
     MODIFIED_AT_DESCRIPTION,
+    ExternalIDStr,
+    NameStr,
     Schema,
-    StorableStr,
     empty_to_none,
 )
 from polar_customers.kit.sorting import sort_enum
@@ -25,10 +26,10 @@ EXTERNAL_ID_DESCRIPTION = (
 
 
 MemberNameInput = Annotated[
-    StorableStr | None, Field(description="The name of the member.", examples=["Jane Doe"])
+    NameStr | None, Field(description="The name of the member.", examples=["Jane Doe"])
 ]
 MemberExternalIDInput = Annotated[
-    StorableStr | None,
+    ExternalIDStr | None,
     AfterValidator(empty_to_none),
     Field(description=EXTERNAL_ID_DESCRIPTION, examples=["usr_1337"]),
 ]

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -68,7 +67,9 @@ class Driver:
     def time(self, value: datetime) -> Any:
         if self.postgresql:
             return value
-        return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        # SQLAlchemy's text, `YYYY-MM-DD HH:MM:SS.ffffff`: `isoformat` pads the year to four
+        # digits, where `strftime("%Y")` writes year 999 as `999` (then unreadable as a date).
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def read_uuid(self, value: Any) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(value)

@@ -7,6 +7,7 @@ maximum or minimum for `max` and `min`, and for `avg` and `unique` the aggregati
 events of the periods at once. Only ingested (`user`) events count, as in customer meters.
 """
 
+import calendar
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ TOO_MANY = (
     "Use a larger interval or reduce the date range."
 )
 Function = AggregationFunction
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 def check_range(start: datetime, end: datetime, interval: TimeInterval) -> None:
@@ -68,7 +70,7 @@ def check_range(start: datetime, end: datetime, interval: TimeInterval) -> None:
 def _add_months(moment: datetime, months: int) -> datetime:
     month = moment.month - 1 + months
     year, month = moment.year + month // 12, month % 12 + 1
-    last_day = (datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    last_day = calendar.monthrange(year, month)[1]
     return moment.replace(year=year, month=month, day=min(moment.day, last_day))
 
 
@@ -81,6 +83,15 @@ def step(moment: datetime, interval: TimeInterval) -> datetime:
     if interval == TimeInterval.week:
         return moment + timedelta(weeks=1)
     return _add_months(moment, 1 if interval == TimeInterval.month else 12)
+
+
+def _after(moment: datetime, interval: TimeInterval) -> datetime | None:
+    """The next moment of a series, or None when it would fall after 9999-12-31 (the last day
+    a datetime holds), where a series ends."""
+    try:
+        return step(moment, interval)
+    except (OverflowError, ValueError):
+        return None
 
 
 def truncate(moment: datetime, interval: TimeInterval) -> datetime:
@@ -99,10 +110,11 @@ def truncate(moment: datetime, interval: TimeInterval) -> datetime:
 
 
 def series(start: datetime, end: datetime, interval: TimeInterval) -> list[datetime]:
-    moments, moment = [], start.astimezone(UTC)
-    while moment <= end:
+    moments: list[datetime] = []
+    moment: datetime | None = start.astimezone(UTC)
+    while moment is not None and moment <= end:
         moments.append(moment)
-        moment = step(moment, interval)
+        moment = _after(moment, interval)
     return moments
 
 
@@ -190,7 +202,8 @@ async def quantities(
     moments = series(start, end, interval)
     if not moments:
         return [], 0.0
-    bounds = (truncate(moments[0], interval), step(truncate(moments[-1], interval), interval))
+    last_unit = truncate(moments[-1], interval)
+    bounds = (truncate(moments[0], interval), _after(last_unit, interval) or _END_OF_TIME)
     dialect = session.get_bind().dialect.name
     aggregation = AGGREGATION.validate_python(meter["aggregation"])
     where = _where(meter, aggregation, selection, bounds, dialect)

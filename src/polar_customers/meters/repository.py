@@ -13,7 +13,7 @@ from polar_customers.customers.repository import CUSTOMER_COLUMNS, CustomerRow
 from polar_customers.kit.metadata import metadata_matches
 from polar_customers.kit.pagination import MAX_OFFSET, PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
-from polar_customers.kit.schemas import is_storable
+from polar_customers.kit.schemas import is_storable, matchable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.models import (
@@ -390,8 +390,7 @@ def customer_meters_statement(
     if customer_ids is not None:
         statement = statement.where(CustomerMeter.customer_id.in_(customer_ids))
     if external_customer_ids is not None:
-        storable = [value for value in external_customer_ids if is_storable(value)]
-        statement = statement.where(Customer.external_id.in_(storable))
+        statement = statement.where(Customer.external_id.in_(matchable(external_customer_ids)))
     if meter_ids is not None:
         statement = statement.where(CustomerMeter.meter_id.in_(meter_ids))
     else:

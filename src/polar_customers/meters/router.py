@@ -6,7 +6,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import UUID4, AwareDatetime
+from pydantic import UUID4
 
 from polar_customers.auth.principal import Authorizer, Principal
 from polar_customers.auth.scopes import CUSTOMER_METERS_READ, METERS_READ, METERS_WRITE
@@ -20,7 +20,7 @@ from polar_customers.kit.responses import Rendered
 from polar_customers.kit.routing import ApiRoute
 from polar_customers.kit.sorting import SortCriterion, sorting_dependency
 from polar_customers.kit.tenancy import narrow
-from polar_customers.kit.time import utc_now
+from polar_customers.kit.time import UtcDatetime, utc_now
 from polar_customers.meters import quantities, render, repository, service
 from polar_customers.meters.customer_meter_schemas import CustomerMeter
 from polar_customers.meters.schemas import (
@@ -166,8 +166,8 @@ async def get_meter_quantities(
     principal: Reader,
     session: Session,
     metadata: Metadata,
-    start_timestamp: Annotated[AwareDatetime, Query(description="Start timestamp.")],
-    end_timestamp: Annotated[AwareDatetime, Query(description="End timestamp.")],
+    start_timestamp: Annotated[UtcDatetime, Query(description="Start timestamp.")],
+    end_timestamp: Annotated[UtcDatetime, Query(description="End timestamp.")],
     interval: Annotated[TimeInterval, Query(description="Interval between two timestamps.")],
     customer_id: CustomerIDFilter = None,
     external_customer_id: ExternalCustomerIDFilter = None,

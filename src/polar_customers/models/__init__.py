@@ -24,6 +24,7 @@ from polar_customers.models.product_price import (
     ProductPriceAmountType,
     ProductPriceType,
 )
+from polar_customers.models.rate_limit_window import RateLimitWindow
 from polar_customers.models.refund import Refund, RefundReason
 from polar_customers.models.subscription import (
     Subscription,
@@ -66,6 +67,7 @@ __all__ = [
     "ProductPrice",
     "ProductPriceAmountType",
     "ProductPriceType",
+    "RateLimitWindow",
     "RecordModel",
     "Refund",
     "RefundReason",

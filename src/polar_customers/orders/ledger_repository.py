@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.pagination import PaginationParams, paginate_rows
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
+from polar_customers.kit.schemas import matchable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.models import Checkout, Order, Payment, PaymentStatus, Refund
@@ -141,7 +142,7 @@ def payments_statement(
     if statuses is not None:
         statement = statement.where(Payment.status.in_(statuses))
     if methods is not None:
-        statement = statement.where(Payment.method.in_(methods))
+        statement = statement.where(Payment.method.in_(matchable(methods)))
     return statement
 
 

@@ -13,6 +13,7 @@ from polar_customers.kit.metadata import metadata_filters
 from polar_customers.kit.pagination import PaginationParams, paginate_rows
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.kit.records import TenantRecords
+from polar_customers.kit.schemas import matchable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.tenancy import OrganizationIds, tenant_parameters
 from polar_customers.models import (
@@ -198,7 +199,7 @@ def list_statement(
             Subscription.customer_id.in_(
                 select(Customer.id).where(
                     Customer.organization_id == Subscription.organization_id,
-                    Customer.external_id.in_(external_customer_ids),
+                    Customer.external_id.in_(matchable(external_customer_ids)),
                 )
             )
         )

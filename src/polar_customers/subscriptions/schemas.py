@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import UUID4, AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import UUID4, ConfigDict, Field, StringConstraints
 
 from polar_customers.customers.schemas import Customer
 from polar_customers.kit.metadata import MetadataInput, MetadataOutput
@@ -15,6 +15,7 @@ from polar_customers.kit.schemas import (
     Schema,
 )
 from polar_customers.kit.sorting import sort_enum
+from polar_customers.kit.time import UtcDatetime
 from polar_customers.meters.schemas import Meter
 from polar_customers.models import SubscriptionRecurringInterval, SubscriptionStatus
 from polar_customers.products.schemas import Product, ProductPrice
@@ -178,7 +179,7 @@ class SubscriptionUpdateDiscount(Schema):
 class SubscriptionUpdateTrial(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    trial_end: AwareDatetime | Literal["now"] = Field(
+    trial_end: UtcDatetime | Literal["now"] = Field(
         description=(
             "Set or extend the trial period of the subscription. If `now`, the trial ends "
             "immediately."
