@@ -8,8 +8,21 @@ from polar_customers.config import Environment, Settings
 
 
 def test_sqlite_file_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("POLAR_CUSTOMERS_DATABASE_URL", raising=False)
-    assert Settings().database_url == "sqlite+aiosqlite:///./polar-customers.db"
+    for name in ("DATABASE_URL", "DATA_DIR", "SECRET_FILE"):
+        monkeypatch.delenv(f"POLAR_CUSTOMERS_{name}", raising=False)
+    settings = Settings()
+    assert settings.database_url == "sqlite+aiosqlite:///polar-customers.db"
+    assert settings.secret_file == Path("polar-customers.secret")
+
+
+def test_the_data_directory_holds_the_database_and_the_secret(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/polar-customers.db"
+    assert settings.secret_file == tmp_path / "polar-customers.secret"
+    # Settings given on their own win over the directory.
+    chosen = Settings(data_dir=tmp_path, database_url="sqlite:///other.db", secret_file="s")
+    assert chosen.database_url == "sqlite+aiosqlite:///other.db"
+    assert chosen.secret_file == Path("s")
 
 
 WEAK_SECRETS = [

@@ -5,10 +5,13 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import PositiveInt, SecretStr, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./polar-customers.db"
+from polar_customers.database_url import SQLITE_DRIVER, is_sqlite, normalize_database_url
+
+DATABASE_FILE = "polar-customers.db"
+SECRET_FILE = "polar-customers.secret"
 MIN_SECRET_BYTES = 32
 # Values copied from examples rather than generated, compared trimmed and in any case. Most are
 # also too short; naming them says better what is wrong.
@@ -53,11 +56,18 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.development
-    database_url: str = DEFAULT_DATABASE_URL
+    # Where the embedded SQLite database and the development secret live unless
+    # `database_url` and `secret_file` say otherwise.
+    data_dir: Path = Path()
+    # Any of sqlite:///path, postgresql://..., postgres://... (database_url.py); unset: the
+    # SQLite file in `data_dir`.
+    database_url: str = Field(default="", validate_default=False)
     # HMAC key for token hashes. In development an unset secret is generated once and
     # kept in `secret_file`, so that every process on the machine agrees on it.
     secret: SecretStr | None = None
-    secret_file: Path = Path("polar-customers.secret")
+    secret_file: Path | None = None
+    # Show the traceback of a command's error instead of its one-line explanation.
+    debug: bool = False
     email_check_deliverability: bool = False
     # A CSV export cell starting with = + - @ tab, CR or LF gets a leading single quote, so that
     # spreadsheets do not run it as a formula (docs/decisions.md#d46); false keeps the hosted
@@ -89,6 +99,20 @@ class Settings(BaseSettings):
     rate_limit_anonymous_per_minute: PositiveInt = 500
     rate_limit_sync_interval_ms: PositiveInt = 500
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        return normalize_database_url(value) if value else value
+
+    @model_validator(mode="after")
+    def _data_dir_defaults(self) -> "Settings":
+        self.data_dir = self.data_dir.expanduser()
+        if not self.database_url:
+            self.database_url = f"{SQLITE_DRIVER}:///{self.data_dir / DATABASE_FILE}"
+        if self.secret_file is None:
+            self.secret_file = self.data_dir / SECRET_FILE
+        return self
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
         if self.environment != Environment.production:
@@ -106,16 +130,22 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return is_sqlite(self.database_url)
+
+    @property
+    def development_secret_file(self) -> Path:
+        assert self.secret_file is not None  # set by _data_dir_defaults
+        return self.secret_file
 
     def secret_key(self) -> bytes:
         """The HMAC key for token hashes, creating the development secret file if needed."""
         if self.secret is not None:
             return self.secret.get_secret_value().encode()
+        path = self.development_secret_file
         try:
-            descriptor = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return self.secret_file.read_text().strip().encode()
+            return path.read_text().strip().encode()
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
-        return self.secret_file.read_text().strip().encode()
+        return path.read_text().strip().encode()

@@ -69,14 +69,24 @@ class TokenLine:
     comment: str
 
 
+def listed(listing: str, headers: list[str]) -> list[list[str]]:
+    """The rows of a list command's output: a header line, then aligned columns (cells have no
+    two spaces in a row; only the last may be empty)."""
+    header, *rows = listing.splitlines()
+    assert re.split(r" {2,}", header) == headers, header
+    cells = [re.split(r" {2,}", row, maxsplit=len(headers) - 1) for row in rows]
+    return [row + [""] * (len(headers) - len(row)) for row in cells]
+
+
 def token_lines(listing: str) -> list[TokenLine]:
-    """`token list` output: `id  kind  owner  scopes  expiry  comment` per line."""
-    lines = []
-    for line in listing.splitlines():
-        fields = line.split("  ")
-        assert len(fields) == 6, line
-        lines.append(TokenLine(*(field.strip() for field in fields)))
-    return lines
+    """`token list` output: `id  kind  owner  scopes  expiry  comment` under a header."""
+    headers = ["ID", "KIND", "OWNER", "SCOPES", "EXPIRES", "COMMENT"]
+    return [TokenLine(*row) for row in listed(listing, headers)]
+
+
+def organization_lines(listing: str) -> list[list[str]]:
+    """`org list` output: id, currency and name under a header."""
+    return listed(listing, ["ID", "CURRENCY", "NAME"])
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -102,20 +112,20 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert version
     # Idempotent; and an upgraded database has no organization yet.
     assert cli.ok("db", "upgrade").strip() == "Database is up to date."
-    assert cli.ok("org", "list") == ""
-    assert cli.ok("token", "list") == ""
+    assert organization_lines(cli.ok("org", "list")) == []
+    assert token_lines(cli.ok("token", "list")) == []
 
 
-def test_commands_migrate_a_new_database_themselves(tmp_path: Path) -> None:
+def test_commands_migrate_a_database_they_are_asked_to_create(tmp_path: Path) -> None:
     cli = Cli(f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}", tmp_path)
-    organization_id = cli.uuid("org", "create", "Fresh")
-    assert f"{organization_id}  Fresh" in cli.ok("org", "list").splitlines()
+    organization_id = cli.uuid("org", "create", "Fresh", "--create")
+    assert organization_lines(cli.ok("org", "list")) == [[organization_id, "USD", "Fresh"]]
 
 
 def test_organizations_users_memberships_and_tokens(fresh_cli: Cli) -> None:
     cli = fresh_cli
-    organization_id = cli.uuid("org", "create", "Acme Inc")
-    assert f"{organization_id}  Acme Inc" in cli.ok("org", "list").splitlines()
+    organization_id = cli.uuid("org", "create", "Acme Inc", "--default-currency", "eur")
+    assert [organization_id, "EUR", "Acme Inc"] in organization_lines(cli.ok("org", "list"))
     user_id = cli.uuid("user", "create", "jane@example.com")
     cli.uuid("user", "add-member", "--user", user_id, "--org", organization_id)
 

@@ -8,6 +8,7 @@ tests/clients/sdk1/requirements.txt; the TypeScript client is installed with `np
 tests/clients/ts/package-lock.json. Both come from the package registries.
 """
 
+import asyncio
 import json
 import os
 import shutil
@@ -143,3 +144,42 @@ def test_typescript_client_other_versions(
 ) -> None:
     settings = {**config, "version": version, "mode": "smoke"}
     assert "delete" in _run(["node", "customers_surface.mjs", json.dumps(settings)], node_client)
+
+
+def _readme_snippet(install_line: str) -> str:
+    """The README's Python block that starts with `install_line`."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(f"```python\n{install_line}\n") + len("```python\n")
+    return readme[start : readme.index("```", start)]
+
+
+@pytest.mark.parametrize(
+    "install_line", ["# pip install polar-sdk==1.0.2", "# pip install polar-sdk==0.27.1"]
+)
+async def test_readme_snippets_run_as_written(
+    install_line: str,
+    sdk1_python: Path,
+    seed_sessions: async_sessionmaker[AsyncSession],
+    live_server: str,
+) -> None:
+    """The first code a newcomer copies works with the client its first line installs."""
+    tenant = await new_tenant(seed_sessions, "README", ALL_SCOPES)
+    snippet = _readme_snippet(install_line)
+    assert "polar_oat_..." in snippet
+    assert "http://127.0.0.1:8000" in snippet
+    code = snippet.replace("polar_oat_...", tenant.token).replace(
+        "http://127.0.0.1:8000", live_server
+    )
+    code += "\nassert same.id == customer.id\nprint(same.id)\n"
+    python = sdk1_python if "1.0.2" in install_line else Path(sys.executable)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [str(python), "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr
+    async with httpx.AsyncClient(base_url=live_server) as http:
+        found = await http.get("/v1/customers/external/usr_1", headers=bearer(tenant.token))
+    assert found.json()["id"] == result.stdout.strip()

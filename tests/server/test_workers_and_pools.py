@@ -2,6 +2,7 @@
 
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -172,7 +173,9 @@ async def test_two_workers_on_an_empty_database(
     output = again.output()
     assert f"Organization ID: {organization_id}" in output
     assert "Access token" not in output
-    assert "Create an access token with: polar-customers token create --org <id>" in output
+    # The command as it can be typed from there: this environment's script, not on the PATH.
+    script = Path(sys.executable).parent / "polar-customers"
+    assert f"Create an access token with: {script} token create --org <id>" in output
     async with httpx.AsyncClient(base_url=again.base_url, headers=bearer(token)) as client:
         listed = await client.get("/v1/customers/")
         assert listed.status_code == 200

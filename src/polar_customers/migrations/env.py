@@ -39,9 +39,12 @@ def _run(connection: Connection) -> None:
 
 async def _run_async(url: str) -> None:
     engine = create_engine(Settings(database_url=url))
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        # Also on failure: an open aiosqlite connection's thread keeps the process alive.
+        await engine.dispose()
 
 
 def run_migrations_online() -> None:

@@ -8,6 +8,7 @@ from polar_customers.models.checkout import Checkout
 from polar_customers.models.customer import Customer, CustomerType
 from polar_customers.models.customer_meter import CustomerMeter
 from polar_customers.models.event import Event, EventSource
+from polar_customers.models.instance_setting import InstanceSetting
 from polar_customers.models.license_key import LicenseKey
 from polar_customers.models.member import Member, MemberRole
 from polar_customers.models.meter import Meter
@@ -47,6 +48,7 @@ __all__ = [
     "CustomerType",
     "Event",
     "EventSource",
+    "InstanceSetting",
     "LicenseKey",
     "Member",
     "MemberRole",

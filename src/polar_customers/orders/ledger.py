@@ -85,11 +85,18 @@ def total_amount(order: Order) -> int:
 
 
 async def record_payment(
-    session: AsyncSession, principal: Principal, *, create: PaymentCreate, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    create: PaymentCreate,
+    now: datetime,
+    checkout_id: uuid.UUID | None = None,
 ) -> PaymentRow:
     """Record a payment of a pending order, and what follows from it for the order and its
-    subscription (an extension of this server: docs/decisions.md#d37)."""
+    subscription (an extension of this server: docs/decisions.md#d37). `checkout_id` is the
+    order's checkout when the checkout collected the payment (checkouts/service.py)."""
     order = await _order(session, principal, create.order_id)
+    assert checkout_id is None or checkout_id == order.checkout_id
     _check_payment(order, create)
     paid, failed_before = await repository.order_payments(session, order)
     remaining = max(0, total_amount(order) - paid)
@@ -99,6 +106,7 @@ async def record_payment(
     payment = Payment(
         organization_id=order.organization_id,
         order_id=order.id,
+        checkout_id=checkout_id,
         status=create.status,
         amount=amount,
         currency=order.currency,

@@ -142,6 +142,48 @@ def _items(order: Order, lines: Sequence[OrderLine], now: datetime) -> list[Orde
     ]
 
 
+async def create_purchase_order(
+    session: AsyncSession,
+    *,
+    customer: Customer,
+    product_id: uuid.UUID,
+    checkout_id: uuid.UUID | None,
+    lines: Sequence[OrderLine],
+    currency: str,
+    now: datetime,
+) -> Order:
+    """The order of a one-time purchase (a checkout's, see checkouts/service.py): `paid` when
+    its total is 0 (or less), else `pending` until a payment is recorded."""
+    organization_id = customer.organization_id
+    sequence = await repository.next_invoice_sequence(session, organization_id)
+    subtotal = sum(line.amount for line in lines)
+    order = Order(
+        id=uuid.uuid4(),
+        created_at=now,
+        organization_id=organization_id,
+        customer_id=customer.id,
+        product_id=product_id,
+        checkout_id=checkout_id,
+        status=OrderStatus.paid if subtotal <= 0 else OrderStatus.pending,
+        billing_reason=OrderBillingReason.purchase,
+        billing_name=customer.billing_name or customer.name,
+        billing_address=customer.billing_address,
+        invoice_sequence=sequence,
+        invoice_number=invoice_number(organization_id, sequence),
+        subtotal_amount=subtotal,
+        discount_amount=0,
+        tax_amount=0,
+        refunded_amount=0,
+        refunded_tax_amount=0,
+        currency=currency,
+    )
+    session.add(order)
+    await session.flush()  # the items reference it: it goes first
+    session.add_all(_items(order, lines, now))
+    await session.flush()
+    return order
+
+
 # The orders API ------------------------------------------------------------------------------
 
 

@@ -25,3 +25,9 @@ async def get_user(session: AsyncSession, id: uuid.UUID) -> User | None:
         select(User).where(User.id == id, User.deleted_at.is_(None))
     )
     return user
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The user with this email, deleted or not (emails stay unique)."""
+    user: User | None = await session.scalar(select(User).where(User.email == email))
+    return user

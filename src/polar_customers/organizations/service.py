@@ -12,6 +12,10 @@ class NotFoundError(LookupError):
     """An organization or user named on the command line does not exist."""
 
 
+class AlreadyExistsError(ValueError):
+    """A user with the email named on the command line exists already."""
+
+
 async def create_organization(
     session: AsyncSession, *, name: str, default_currency: str = "usd"
 ) -> Organization:
@@ -23,6 +27,9 @@ async def create_organization(
 
 
 async def create_user(session: AsyncSession, *, email: str) -> User:
+    existing = await repository.get_user_by_email(session, email)
+    if existing is not None:
+        raise AlreadyExistsError(f"A user with the email {email} exists already: {existing.id}")
     user = User(email=email)
     session.add(user)
     await session.flush()

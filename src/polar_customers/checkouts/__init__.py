@@ -1,0 +1,1 @@
+"""Checkouts: one-time purchases of products, completed at once (no route yet)."""
