@@ -8,8 +8,9 @@ database used only to create and drop the run's own database).
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -122,14 +123,31 @@ def use_sessions(database: Database, sessions: async_sessionmaker[AsyncSession])
     database.hot = database.scans = LentPool(connection)
 
 
+AppFactory = Callable[..., FastAPI]
+
+
 @pytest.fixture
-async def app(
+async def app_with(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
-    use_sessions(app.state.database, sessions)
-    yield app
-    await app.state.database.dispose()
+) -> AsyncIterator[AppFactory]:
+    """Makes applications on the test's sessions, each with some settings changed:
+    `app_with(export_neutralize_formulas=False)`."""
+    made: list[FastAPI] = []
+
+    def make(**changes: Any) -> FastAPI:
+        app = create_app(settings.model_copy(update=changes))
+        use_sessions(app.state.database, sessions)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        await app.state.database.dispose()
+
+
+@pytest.fixture
+def app(app_with: AppFactory) -> FastAPI:
+    return app_with()
 
 
 @pytest.fixture

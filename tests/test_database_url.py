@@ -48,6 +48,8 @@ def test_home_directory_of_a_sqlite_file() -> None:
         ("sqlite:///:memory:", "names no SQLite file"),
         ("postgresql://u:p@h", "names no PostgreSQL database"),
         ("not a url", "is not a database URL"),
+        ("postgresql://u:p@h/app?pgbouncer=true", "options this server does not take: pgbouncer"),
+        ("postgres://u:p@h/app?connect_timeout=5", "POLAR_CUSTOMERS_DATABASE_CONNECT_TIMEOUT"),
     ],
 )
 def test_refused_forms_say_why_without_the_password(given: str, reason: str) -> None:

@@ -98,10 +98,11 @@ def options(
         os.environ["POLAR_CUSTOMERS_DEBUG"] = "true"
 
 
-def _open(*, create: bool) -> Settings:
+def _open(*, create: bool, announce: bool = True) -> Settings:
     """The settings, once the database they name exists and is migrated."""
     settings = Settings()
-    typer.echo(f"Database: {describe(settings.database_url)}", err=True)
+    if announce:
+        typer.echo(f"Database: {describe(settings.database_url)}", err=True)
     ensure_database(settings, create=create)
     migrate.upgrade(settings.database_url)
     return settings
@@ -253,10 +254,12 @@ def scheduler_command(
         typer.Option(help="Seconds between passes (default: POLAR_CUSTOMERS_SCHEDULER_INTERVAL)."),
     ] = None,
     create: CreateOption = False,
+    beside_server: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Renew subscriptions whose period ended (a new period and its order) and end those
     canceled at period end. `serve` runs one; several at once never renew a period twice."""
-    settings = _open(create=create)
+    # Started by `serve` (`--beside-server`), which named the database already.
+    settings = _open(create=create, announce=not beside_server)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     every = settings.scheduler_interval if interval is None else interval
     try:

@@ -5,7 +5,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from polar_customers.database_url import SQLITE_DRIVER, is_sqlite, normalize_database_url
@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # API's exact bytes.
     export_neutralize_formulas: bool = True
     database_pool_size: int = 5
+    # Seconds to wait for PostgreSQL to accept a new connection (asyncpg waits 60 by default).
+    database_connect_timeout: PositiveFloat = 10.0
     # Seconds a request waits for a pooled connection before it is answered 503.
     database_pool_timeout: float = 5.0
     # Seconds a client has to send a request's whole body before it is answered 408.

@@ -25,7 +25,13 @@ def ensure_database(settings: Settings, *, create: bool) -> None:
     if is_sqlite(settings.database_url):
         _ensure_sqlite_file(settings, create=create)
     else:
-        asyncio.run(_ensure_postgresql_database(settings.database_url, create=create))
+        asyncio.run(
+            _ensure_postgresql_database(
+                settings.database_url,
+                create=create,
+                connect_timeout=settings.database_connect_timeout,
+            )
+        )
 
 
 def _missing(database_url: str) -> SetupError:
@@ -46,22 +52,29 @@ def _ensure_sqlite_file(settings: Settings, *, create: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def _ensure_postgresql_database(database_url: str, *, create: bool) -> None:
+async def _ensure_postgresql_database(
+    database_url: str, *, create: bool, connect_timeout: float
+) -> None:
     url = make_url(database_url)
     try:
-        await _execute(url, "SELECT 1")
+        await _execute(url, "SELECT 1", connect_args={"timeout": connect_timeout})
     except asyncpg.InvalidCatalogNameError:
         if not create:
             raise _missing(database_url) from None
-        await _create_postgresql_database(url)
+        await _create_postgresql_database(url, connect_timeout=connect_timeout)
 
 
-async def _create_postgresql_database(url: URL) -> None:
+async def _create_postgresql_database(url: URL, *, connect_timeout: float) -> None:
     assert url.database is not None
     statement = f"CREATE DATABASE {_quoted(url.database)}"
     try:
         # The `postgres` database exists on every cluster unless someone dropped it.
-        await _execute(url.set(database="postgres"), statement, isolation_level="AUTOCOMMIT")
+        await _execute(
+            url.set(database="postgres"),
+            statement,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"timeout": connect_timeout},
+        )
     except asyncpg.DuplicateDatabaseError:
         return  # another process created it meanwhile
     except (asyncpg.InsufficientPrivilegeError, asyncpg.InvalidCatalogNameError) as error:

@@ -18,6 +18,8 @@ _SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite"})
 # libpq options that asyncpg has no keyword for, and that change nothing it does: it always
 # offers SCRAM channel binding when the server has it.
 _LIBPQ_ONLY = ("channel_binding",)
+# What a URL may ask of asyncpg: the rest of its keywords are not strings, or are settings.
+_ACCEPTED_OPTIONS = ("ssl", "sslmode", *_LIBPQ_ONLY)
 SUPPORTED_FORMS = "sqlite:///path/to/file.db or postgresql://user:password@host:5432/database"
 
 
@@ -51,6 +53,17 @@ def _sqlite(url: URL) -> str:
 def _postgresql(url: URL) -> str:
     if not url.database:
         raise DatabaseURLError(f"names no PostgreSQL database; use {SUPPORTED_FORMS}")
+    unknown = sorted(set(url.query) - set(_ACCEPTED_OPTIONS))
+    if unknown:
+        hint = (
+            " (set POLAR_CUSTOMERS_DATABASE_CONNECT_TIMEOUT instead of connect_timeout)"
+            if "connect_timeout" in unknown
+            else ""
+        )
+        raise DatabaseURLError(
+            f"has options this server does not take: {', '.join(unknown)}; it takes "
+            f"{', '.join(_ACCEPTED_OPTIONS)}{hint}"
+        )
     query = {key: value for key, value in url.query.items() if key not in _LIBPQ_ONLY}
     if "sslmode" in query:
         sslmode = query.pop("sslmode")

@@ -44,6 +44,7 @@ def create_engine(
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
+            connect_args={"timeout": settings.database_connect_timeout},
             **options,
         )
     timeout = settings.sqlite_busy_timeout_ms / 1000

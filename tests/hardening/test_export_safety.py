@@ -12,13 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from polar_customers.app import create_app
 from polar_customers.config import Settings
 from polar_customers.customers.export import CSV_HEADER, FORMULA_STARTS, csv_row, csv_text
 from polar_customers.models import Customer, Organization
-from tests.conftest import use_sessions
+from tests.conftest import AppFactory
 from tests.factories import create_customer
 
 URL = "/v1/customers/export"
@@ -40,16 +39,11 @@ ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
 @pytest.fixture
-async def raw_client(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
+async def raw_client(app_with: AppFactory) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an application with `export_neutralize_formulas` off."""
-    app = create_app(settings.model_copy(update={"export_neutralize_formulas": False}))
-    use_sessions(app.state.database, sessions)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app_with(export_neutralize_formulas=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-    await app.state.database.dispose()
 
 
 def test_neutralizing_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,13 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Message
 
-from polar_customers.app import create_app
-from polar_customers.config import Settings
 from polar_customers.kit.json_body import MAX_DEPTH
-from tests.conftest import use_sessions
+from tests.conftest import AppFactory
 
 BODY_LIMIT = 2_048
 INGEST_BODY_LIMIT = 8_192
@@ -25,20 +22,14 @@ URL_BYTES = 512
 
 
 @pytest.fixture
-async def small_app(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[FastAPI]:
-    limits = {
-        "max_request_body_bytes": BODY_LIMIT,
-        "max_ingest_body_bytes": INGEST_BODY_LIMIT,
-        "max_request_header_bytes": HEADER_BYTES,
-        "max_request_headers": HEADER_COUNT,
-        "max_url_bytes": URL_BYTES,
-    }
-    app = create_app(settings.model_copy(update=limits))
-    use_sessions(app.state.database, sessions)
-    yield app
-    await app.state.database.dispose()
+def small_app(app_with: AppFactory) -> FastAPI:
+    return app_with(
+        max_request_body_bytes=BODY_LIMIT,
+        max_ingest_body_bytes=INGEST_BODY_LIMIT,
+        max_request_header_bytes=HEADER_BYTES,
+        max_request_headers=HEADER_COUNT,
+        max_url_bytes=URL_BYTES,
+    )
 
 
 @pytest.fixture

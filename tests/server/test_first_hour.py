@@ -272,6 +272,20 @@ def test_settings_mistakes_name_the_setting(tmp_path: Path) -> None:
         assert "u:p@" not in text
 
 
+def test_a_database_that_does_not_answer(tmp_path: Path) -> None:
+    """Something listens but never speaks PostgreSQL: the wait is bounded by the setting."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = {
+            "POLAR_CUSTOMERS_DATABASE_URL": f"postgres://u:p@127.0.0.1:{silent.getsockname()[1]}/db",
+            "POLAR_CUSTOMERS_DATABASE_CONNECT_TIMEOUT": "1",
+        }
+        late, remedy = fails_briefly(tmp_path, "org", "list", env=env)
+    assert late.endswith("did not answer in time.")
+    assert "POLAR_CUSTOMERS_DATABASE_URL" in remedy
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     unreachable = {"POLAR_CUSTOMERS_DATABASE_URL": f"postgres://u:p@127.0.0.1:{free_port()}/db"}
     for args, env in (
@@ -447,3 +461,23 @@ def test_serve_on_a_taken_port(tmp_path: Path) -> None:
     assert in_use.startswith(f"Cannot listen on 127.0.0.1:{port}: ")
     assert "--port" in remedy
     assert not (tmp_path / "polar-customers.db").exists()  # refused before anything was made
+
+
+def test_tokens_are_not_minted_away_from_the_servers_data_directory(tmp_path: Path) -> None:
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env: dict[str, str | None] = {"POLAR_CUSTOMERS_SECRET": None}
+    in_data = {**env, "POLAR_CUSTOMERS_DATA_DIR": str(data)}
+    organization_id = succeeds(tmp_path, "org", "create", "Mine", "--create", env=in_data)
+    mint = ("token", "create", "--org", organization_id.stdout.strip())
+    succeeds(tmp_path, *mint, env=in_data)  # records the data directory's secret
+
+    # The same database from another directory, whose development secret is not the server's.
+    database = {**env, "POLAR_CUSTOMERS_DATABASE_URL": f"sqlite:///{data / 'polar-customers.db'}"}
+    missing, remedy = fails_briefly(elsewhere, *mint, env=database)
+    assert missing == (
+        f"There is no development secret file {elsewhere / 'polar-customers.secret'}; "
+        "the server of this database keeps its secret elsewhere."
+    )
+    assert "POLAR_CUSTOMERS_DATA_DIR" in remedy
+    assert list(elsewhere.iterdir()) == []

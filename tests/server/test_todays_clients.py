@@ -183,3 +183,32 @@ async def test_readme_snippets_run_as_written(
     async with httpx.AsyncClient(base_url=live_server) as http:
         found = await http.get("/v1/customers/external/usr_1", headers=bearer(tenant.token))
     assert found.json()["id"] == result.stdout.strip()
+
+
+async def test_readme_typescript_snippet_runs_as_written(
+    node_client: Path, seed_sessions: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    tenant = await new_tenant(seed_sessions, "README TypeScript", ALL_SCOPES)
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```js\n// npm install @polar-sh/sdk@1.0.1\n") + len("```js\n")
+    snippet = readme[start : readme.index("```", start)]
+    code = snippet.replace("polar_oat_...", tenant.token).replace(
+        "http://127.0.0.1:8000", live_server
+    )
+    # Imports resolve from the folder that has the pinned client installed.
+    script = node_client / f"readme-{uuid.uuid4().hex[:8]}.mjs"
+    script.write_text(code + "\nconsole.log(same.id === customer.id ? same.id : 'mismatch');\n")
+    try:
+        result = await asyncio.to_thread(
+            subprocess.run,
+            ["node", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+        )
+    finally:
+        script.unlink()
+    assert result.returncode == 0, result.stderr
+    async with httpx.AsyncClient(base_url=live_server) as http:
+        found = await http.get("/v1/customers/external/usr_1", headers=bearer(tenant.token))
+    assert found.json()["id"] == result.stdout.strip()

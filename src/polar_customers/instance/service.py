@@ -51,12 +51,20 @@ async def minting_problem(session: AsyncSession, settings: Settings) -> str | No
     if production and settings.secret is None:
         return (
             "This database is served in production, and this command would use the "
-            f"development secret file {settings.development_secret_file}.\n"
+            f"development secret file {settings.development_secret_file.resolve()}.\n"
             "Set POLAR_CUSTOMERS_SECRET (and POLAR_CUSTOMERS_ENVIRONMENT=production) as the "
             "server has them."
         )
-    fingerprint = secret_fingerprint(settings.secret_key())
     recorded = known.get(SECRET_FINGERPRINT)
+    secret_file = settings.development_secret_file.resolve()
+    if recorded is not None and settings.secret is None and not secret_file.exists():
+        # Not made here: a new random secret could only differ from the server's.
+        return (
+            f"There is no development secret file {secret_file}; the server of this "
+            "database keeps its secret elsewhere.\nRun this command with the server's "
+            "POLAR_CUSTOMERS_DATA_DIR (or POLAR_CUSTOMERS_SECRET)."
+        )
+    fingerprint = secret_fingerprint(settings.secret_key())
     if recorded is None:
         await repository.write(session, {SECRET_FINGERPRINT: fingerprint}, now=utc_now())
         return None
@@ -64,7 +72,7 @@ async def minting_problem(session: AsyncSession, settings: Settings) -> str | No
         source = (
             "POLAR_CUSTOMERS_SECRET"
             if settings.secret is not None
-            else f"the development secret file {settings.development_secret_file}"
+            else f"the development secret file {secret_file}"
         )
         return (
             f"The server of this database hashes tokens with another secret than {source}: "

@@ -46,7 +46,8 @@ def beside_server(settings: Settings) -> Iterator[None]:
         yield
         return
     process = subprocess.Popen(
-        [sys.executable, "-m", "polar_customers", "scheduler"], env={**os.environ}
+        [sys.executable, "-m", "polar_customers", "scheduler", "--beside-server"],
+        env={**os.environ},
     )
     try:
         yield
