@@ -110,8 +110,12 @@ def _open(*, create: bool, announce: bool = True) -> Settings:
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]], *, create: bool = False) -> T:
     """Run `work` in one committed transaction against the configured database."""
-    settings = _open(create=create)
+    return _in_transaction(_open(create=create), work)
 
+
+def _in_transaction(
+    settings: Settings, work: Callable[[AsyncSession, Settings], Awaitable[T]]
+) -> T:
     async def main() -> T:
         database = Database(settings)
         try:
@@ -164,7 +168,7 @@ def db_reset(
         ) as bar:
             await database_reset.empty_tables(session, bar.update)
 
-    _run(work)
+    _in_transaction(settings, work)
     typer.echo(f"Emptied. `{command_name()} serve` starts over with a new organization and token.")
 
 

@@ -379,6 +379,7 @@ def test_db_reset_empties_a_development_database(tmp_path: Path, new_database_ur
 
     reset = succeeds(tmp_path, "db", "reset", "--yes", env=env)
     assert "Emptying tables" in reset.stderr
+    assert reset.stderr.count("Database: ") == 1
     assert reset.stdout.startswith("Emptied.")
     assert succeeds(tmp_path, "org", "list", env=env).stdout.splitlines() == ["ID  CURRENCY  NAME"]
     assert len(succeeds(tmp_path, "token", "list", env=env).stdout.splitlines()) == 1
