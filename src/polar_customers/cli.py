@@ -160,9 +160,8 @@ def db_reset(
         typer.confirm(f"Delete every row of the {describe(settings.database_url)}?", abort=True)
 
     async def work(session: AsyncSession, settings: Settings) -> None:
-        refusal = await database_reset.refusal(session, settings)
-        if refusal is not None:
-            raise SetupError(refusal)
+        if await instance_service.is_production(session, settings):
+            raise SetupError(instance_service.development_only("db reset"))
         with typer.progressbar(
             length=database_reset.TABLES, label="Emptying tables", file=sys.stderr
         ) as bar:
@@ -465,6 +464,9 @@ def demo(
         database = Database(settings)
         try:
             async with database.write_sessions() as session, session.begin():
+                # Sample data has no place among real customers.
+                if await instance_service.is_production(session, settings):
+                    raise SetupError(instance_service.development_only("demo"))
                 await _refuse_foreign_secret(session, settings)
                 organization_id = org if org is not None else (await _bootstrap_demo(session))
                 if (

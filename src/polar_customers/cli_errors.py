@@ -46,10 +46,12 @@ def _explain_one(error: BaseException, database_url: str | None) -> list[str]:
         return str(error).splitlines()
     if isinstance(error, ValidationError):
         return _settings_errors(error)
-    if isinstance(error, PermissionError | FileNotFoundError) and error.filename:
+    if isinstance(error, OSError) and error.filename:
+        # A file of ours: the data directory, the development secret, a SQLite database.
         return [
             f"Cannot use {error.filename}: {error.strerror}.",
-            "Set POLAR_CUSTOMERS_DATA_DIR (or --data-dir) to a directory this user may write.",
+            "Fix POLAR_CUSTOMERS_DATA_DIR (or --data-dir), POLAR_CUSTOMERS_SECRET_FILE or "
+            "POLAR_CUSTOMERS_DATABASE_URL, whichever names it.",
         ]
     database = describe(database_url) if database_url else "the database"
     if isinstance(error, CommandError) and "Can't locate revision" in str(error):

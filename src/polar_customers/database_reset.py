@@ -5,22 +5,9 @@ from collections.abc import Callable
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polar_customers.config import Environment, Settings
-from polar_customers.instance import repository as instance_repository
-from polar_customers.instance.service import ENVIRONMENT
 from polar_customers.models import Base
 
 TABLES = len(Base.metadata.sorted_tables)
-
-
-async def refusal(session: AsyncSession, settings: Settings) -> str | None:
-    """Why this database must not be emptied, or None."""
-    declared = (await instance_repository.read_all(session)).get(ENVIRONMENT)
-    if Environment.production in (settings.environment, declared):
-        return (
-            "This database is served in production: `db reset` empties development databases only."
-        )
-    return None
 
 
 async def empty_tables(session: AsyncSession, progress: Callable[[int], None]) -> None:

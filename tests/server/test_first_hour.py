@@ -344,9 +344,12 @@ def test_tokens_are_not_minted_with_a_secret_the_server_does_not_use(
         [another] = fails_briefly(tmp_path, *mint, env=other)
         assert "another secret than POLAR_CUSTOMERS_SECRET" in another
         assert "Set POLAR_CUSTOMERS_SECRET to the server's" in another
-        assert fails_briefly(tmp_path, "db", "reset", "--yes", env=other) == [
-            "This database is served in production: `db reset` empties development databases only."
-        ]
+        # Neither empties nor fills a production database, whatever the secret.
+        for args, name in ((("db", "reset", "--yes"), "db reset"), (("demo",), "demo")):
+            assert fails_briefly(tmp_path, *args, env={**env, **PRODUCTION}) == [
+                f"This database is served in production: `{name}` is for development "
+                "databases only."
+            ]
 
         token = succeeds(tmp_path, *mint, env={**env, **PRODUCTION}).stdout.strip()
         response = httpx.get(f"{server.base_url}/v1/customers/", headers=bearer(token), timeout=30)
@@ -482,3 +485,13 @@ def test_tokens_are_not_minted_away_from_the_servers_data_directory(tmp_path: Pa
     )
     assert "POLAR_CUSTOMERS_DATA_DIR" in remedy
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_development_secret_file_that_cannot_be_read(tmp_path: Path) -> None:
+    env = {"POLAR_CUSTOMERS_SECRET": None, "POLAR_CUSTOMERS_SECRET_FILE": str(tmp_path)}
+    organization_id = succeeds(tmp_path, "org", "create", "Dir", "--create", env=env).stdout
+    unusable, remedy = fails_briefly(
+        tmp_path, "token", "create", "--org", organization_id.strip(), env=env
+    )
+    assert unusable == f"Cannot use {tmp_path}: Is a directory."
+    assert "POLAR_CUSTOMERS_SECRET_FILE" in remedy

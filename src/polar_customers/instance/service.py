@@ -43,6 +43,16 @@ async def declare_server(session: AsyncSession, settings: Settings) -> str | Non
     )
 
 
+async def is_production(session: AsyncSession, settings: Settings) -> bool:
+    """Whether this process or the database's server runs in production."""
+    declared = (await repository.read_all(session)).get(ENVIRONMENT)
+    return Environment.production in (settings.environment, declared)
+
+
+def development_only(command: str) -> str:
+    return f"This database is served in production: `{command}` is for development databases only."
+
+
 async def minting_problem(session: AsyncSession, settings: Settings) -> str | None:
     """Why a token minted here would not be accepted by the database's server, or None.
     The first to mint on a database no server has declared itself on records its secret."""

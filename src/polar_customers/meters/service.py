@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polar_customers.auth.principal import Principal
+from polar_customers.auth.principal import Principal, organization_of_new
 from polar_customers.errors import (
     PolarRequestValidationError,
     ResourceNotFound,
@@ -28,7 +28,7 @@ from polar_customers.events.repository import NewEvent
 from polar_customers.kit.pagination import PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, borrow
 from polar_customers.kit.sorting import SortCriterion
-from polar_customers.kit.tenancy import OrganizationIds, narrow
+from polar_customers.kit.tenancy import OrganizationIds
 from polar_customers.meters import repository, totals
 from polar_customers.meters.driver import Driver, driver_of
 from polar_customers.meters.repository import CustomerMeterFull, MeterRow, row_of
@@ -43,7 +43,6 @@ from polar_customers.models import (
 
 METER_CREDITED = "meter.credited"
 METER_RESET = "meter.reset"
-ORGANIZATION_TOKEN = "Setting organization_id is disallowed when using an organization token."
 DEFINITION_FIXED = "This field can't be updated because the meter is already aggregating events."
 IN_ACTIVE_PRICES = "Cannot archive meter that is still attached to active products"
 IN_ACTIVE_BENEFITS = "Cannot archive meter that is still referenced by active benefits"
@@ -85,40 +84,11 @@ async def list_meters(
     )
 
 
-def _organization_of_new(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID:
-    """The organization a new meter goes to, as for customers: the token's, or the one a
-    personal token names (or selects with `Polar-Organization`)."""
-    if principal.is_organization:
-        if requested is not None:
-            raise PolarRequestValidationError(
-                [
-                    _error(
-                        "organization_id",
-                        ORGANIZATION_TOKEN,
-                        str(requested),
-                        kind="organization_token",
-                    )
-                ]
-            )
-        return principal.organization_ids[0]
-    if requested is None:
-        if principal.selected:
-            return principal.organization_ids[0]
-        raise PolarRequestValidationError(
-            [_error("organization_id", "organization_id is required.", None, kind="missing")]
-        )
-    if not narrow(principal.organization_ids, [requested]):
-        raise PolarRequestValidationError(
-            [_error("organization_id", "Organization not found.", str(requested))]
-        )
-    return requested
-
-
 async def create_meter(
     session: AsyncSession, principal: Principal, *, create: MeterCreate
 ) -> MeterRow:
     meter = Meter(
-        organization_id=_organization_of_new(principal, create.organization_id),
+        organization_id=organization_of_new(principal, create.organization_id)[0],
         name=create.name,
         filter=create.filter.model_dump(mode="json"),
         aggregation=create.aggregation.model_dump(mode="json"),
