@@ -1,5 +1,6 @@
 """The ASGI application: routers, error handlers, middleware and lifespan."""
 
+import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far (modules, schemas, compiled statements) lives as long as
+        # the process: frozen, the collector's full passes skip it. Unfrozen, each of them
+        # walked the whole heap for over 100 ms, the slowest 1% of requests under load.
+        gc.collect()
+        gc.freeze()
         yield
         await app.state.database.dispose()
 

@@ -1,5 +1,6 @@
 """Engines, session factories and the per-request session dependency."""
 
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from starlette.types import Scope
 
 from polar_customers.config import Settings
 from polar_customers.kit.raw_sql import Checkout, RawConnection, RawPool
+from polar_customers.kit.sql_json import register_sqlite_functions
 from polar_customers.kit.sqlite_inline import inline_connector
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -22,7 +24,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def create_engine(
-    settings: Settings, *, autocommit: bool = False, immediate: bool = False, inline: bool = False
+    settings: Settings,
+    *,
+    autocommit: bool = False,
+    immediate: bool = False,
+    inline: bool = False,
+    steady: bool = False,
 ) -> AsyncEngine:
     """An engine for the configured database.
 
@@ -30,9 +37,16 @@ def create_engine(
     requests that only read. On SQLite, `immediate=True` opens transactions with BEGIN
     IMMEDIATE, so that writers queue on the busy timeout instead of failing when a read lock
     must be upgraded, and `inline=True` runs statements on the event loop's thread (for
-    short reads only).
+    short reads only). A `steady` pool keeps every connection it opens (twice the pool size,
+    never more): the hot reads of every request would otherwise open and close connections
+    beyond the pool size all the time under load, each a new PostgreSQL backend.
     """
-    options: dict[str, Any] = {"pool_timeout": settings.database_pool_timeout}
+    size = settings.database_pool_size
+    options: dict[str, Any] = {
+        "pool_timeout": settings.database_pool_timeout,
+        "pool_size": 2 * size if steady else size,
+        "max_overflow": 0 if steady else size,
+    }
     if autocommit:
         # No transaction is left to roll back when a connection returns to its pool: skipping
         # the reset saves a round trip (a trip to its thread on aiosqlite).
@@ -42,8 +56,6 @@ def create_engine(
             options["isolation_level"] = "AUTOCOMMIT"
         return create_async_engine(
             settings.database_url,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_pool_size,
             connect_args={"timeout": settings.database_connect_timeout},
             **options,
         )
@@ -54,10 +66,17 @@ def create_engine(
         options["async_creator"] = inline_connector(path, timeout=timeout)
     else:
         options["connect_args"] = {"timeout": timeout}
+    # Non-ASCII characters stored as themselves, not `\uXXXX`: the state's documents embed
+    # stored JSON as it is (kit/sql_json.py), and pydantic writes them as themselves.
+    options["json_serializer"] = _json_dumps
     engine = create_async_engine(settings.database_url, **options)
     begin = None if autocommit else "BEGIN IMMEDIATE" if immediate else "BEGIN"
     _configure_sqlite(engine, settings, begin=begin)
     return engine
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str | None) -> None:
@@ -71,6 +90,7 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings, *, begin: str | N
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     if begin is not None:
 
@@ -95,7 +115,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         hot, writes, reads = (
-            create_engine(settings, autocommit=True, inline=True),
+            create_engine(settings, autocommit=True, inline=True, steady=True),
             create_engine(settings, immediate=True),
             create_engine(settings, autocommit=True),
         )

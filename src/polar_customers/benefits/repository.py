@@ -7,17 +7,36 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import ColumnElement, Label, Select, bindparam, false, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    ScalarSelect,
+    Select,
+    case,
+    false,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from polar_customers.benefits.schemas import GRANT_PROPERTY_KEYS, CustomerStateBenefitGrant
 from polar_customers.customers.repository import CUSTOMER_COLUMNS, CustomerRow
 from polar_customers.kit.metadata import metadata_filters
 from polar_customers.kit.pagination import PaginationParams, paginate_rows
-from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
+from polar_customers.kit.raw_sql import attribute_columns
 from polar_customers.kit.records import TenantRecords
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.sql_json import (
+    column_values,
+    json_array,
+    json_embedded,
+    json_pick,
+    json_value,
+    schema_object,
+)
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.models import (
     Benefit,
@@ -263,6 +282,9 @@ async def grant_page(
 # Grants for writes ----------------------------------------------------------------------------
 
 
+_ORDERED = (BenefitGrant.created_at, BenefitGrant.id)
+
+
 def _granted(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool], ...]:
     """A customer's live, granted grants (ids or bound parameters)."""
     return (
@@ -273,33 +295,39 @@ def _granted(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool
     )
 
 
-# The benefit is read even if it was deleted since.
-_LIST_GRANTED = RawQuery(
-    select(
-        *attribute_columns(BenefitGrant),
-        Benefit.type.label("benefit_type"),
-        Benefit.user_metadata.label("benefit_metadata"),
+def granted_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[str]:
+    """The customer's live, granted grants as the JSON array of its state's
+    `granted_benefits` (kit/sql_json.py), oldest first, with the properties their benefit's
+    type shows. The benefit is read even if it was deleted since."""
+    properties = case(
+        {
+            benefit_type: json_pick(BenefitGrant.properties, keys)
+            for benefit_type, keys in GRANT_PROPERTY_KEYS.items()
+        },
+        value=Benefit.type,
+        else_=literal_column("'{}'"),
     )
-    .join(
-        Benefit,
-        (Benefit.organization_id == BenefitGrant.organization_id)
-        & (Benefit.id == BenefitGrant.benefit_id),
+    return json_array(
+        select(
+            schema_object(
+                CustomerStateBenefitGrant,
+                {
+                    **column_values(BenefitGrant, CustomerStateBenefitGrant),
+                    "benefit_type": Benefit.type,
+                    "benefit_metadata": json_value(Benefit.user_metadata),
+                    "properties": json_embedded(properties),
+                },
+            )
+        )
+        .select_from(BenefitGrant)
+        .join(
+            Benefit,
+            (Benefit.organization_id == BenefitGrant.organization_id)
+            & (Benefit.id == BenefitGrant.benefit_id),
+        )
+        .where(*_granted(organization_id, customer_id))
+        .order_by(*_ORDERED)
     )
-    .where(*_granted(bindparam("organization"), bindparam("customer")))
-)
-
-
-async def list_granted(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's live, granted grants, each with its benefit's `benefit_type` and
-    `benefit_metadata`."""
-    return await connection.fetch_mappings(
-        _LIST_GRANTED, organization=organization_id, customer=customer_id
-    )
-
-
-_ORDERED = (BenefitGrant.created_at, BenefitGrant.id)
 
 
 async def lock_granted(

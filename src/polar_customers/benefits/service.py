@@ -24,7 +24,6 @@ from polar_customers.benefits.schemas import (
     BenefitMeterCreditCreateProperties,
     BenefitMeterCreditUpdate,
     RefusedType,
-    grant_properties,
 )
 from polar_customers.errors import (
     PolarRequestValidationError,
@@ -345,15 +344,3 @@ async def revoke_customer_grants(
     grants = await repository.lock_granted(session, organization_id, customer_id)
     await _revoke(session, organization_id, grants, now=now)
     return grants
-
-
-async def list_customer_state(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's granted benefits, with the properties their type shows, as the state's
-    `CustomerStateBenefitGrant` reads them."""
-    grants = await repository.list_granted(connection, organization_id, customer_id)
-    return [
-        {**grant, "properties": grant_properties(grant["benefit_type"], grant["properties"])}
-        for grant in grants
-    ]

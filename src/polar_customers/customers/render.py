@@ -6,15 +6,14 @@ of the request (kit/versions.py): a new wire shape is a new entry below, not a h
 from collections.abc import Sequence
 
 from polar_customers.customers.repository import CustomerRow
-from polar_customers.customers.schemas import Customer, CustomerBalance, CustomerState
-from polar_customers.customers.state import Balance, CustomerStateRow
+from polar_customers.customers.schemas import Customer, CustomerBalance
+from polar_customers.customers.state import Balance, CustomerStateLists
 from polar_customers.kit.pagination import ListResource, PaginationParams
 from polar_customers.kit.versions import ApiVersion
 
 # One superset shape serves every version: 2025 clients ignore today's keys, today's clients
 # need them (docs/decisions.md#d31).
 _CUSTOMER: dict[ApiVersion, type[Customer]] = dict.fromkeys(ApiVersion, Customer)
-_STATE: dict[ApiVersion, type[CustomerState]] = dict.fromkeys(ApiVersion, CustomerState)
 
 
 def customer(row: CustomerRow, version: ApiVersion) -> Customer:
@@ -34,8 +33,31 @@ def customer_page(
     )
 
 
-def customer_state(state: CustomerStateRow, version: ApiVersion) -> CustomerState:
-    return _STATE[version].model_validate(state)
+def customer_state(row: CustomerRow, lists: CustomerStateLists, version: ApiVersion) -> bytes:
+    """The customer as `customer` renders it, with the lists of `CustomerState` (written by the
+    database in their response shape, customers/state.py) where that schema has them: after
+    the customer's fields, before its computed ones."""
+    schema = _CUSTOMER[version]
+    document = schema.model_validate(row)
+    customer_json = document.__pydantic_serializer__.to_json(document)
+    computed = next(iter(schema.model_computed_fields), None)
+    # A key in a string value has its quotes escaped, and computed fields come last: the last
+    # match is the field itself.
+    split = customer_json.rfind(b',"%s":' % computed.encode()) if computed else -1
+    if split < 0:
+        split = len(customer_json) - 1  # before the closing brace
+    return b"".join(
+        (
+            customer_json[:split],
+            b',"active_subscriptions":',
+            lists.active_subscriptions.encode(),
+            b',"granted_benefits":',
+            lists.granted_benefits.encode(),
+            b',"active_meters":',
+            lists.active_meters.encode(),
+            customer_json[split:],
+        )
+    )
 
 
 def customer_balance(balance: Balance, version: ApiVersion) -> CustomerBalance:

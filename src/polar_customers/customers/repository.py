@@ -2,13 +2,14 @@
 every read gives `CustomerRow`s, whatever path fetched them."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Label,
     Select,
     String,
     bindparam,
@@ -86,10 +87,20 @@ _CRITERIA: dict[type[Lookup], ColumnElement[bool]] = {
 }
 # At most two: one external id can be in several of a user's organizations, and two are
 # enough to tell that it is ambiguous.
-_READS = {
-    kind: RawQuery(select(*CUSTOMER_COLUMNS).where(_VISIBLE, criterion).limit(2))
-    for kind, criterion in _CRITERIA.items()
-}
+LookupReads = Mapping[type[Lookup], RawQuery]
+
+
+def lookup_reads(*columns: Label[Any]) -> LookupReads:
+    """The reads of `read`, one per kind of lookup, each row with these columns as well
+    (expressions of the customer's row, such as correlated subqueries)."""
+    return {
+        kind: RawQuery(select(*CUSTOMER_COLUMNS, *columns).where(_VISIBLE, criterion).limit(2))
+        for kind, criterion in _CRITERIA.items()
+    }
+
+
+READS = lookup_reads()
+"""The customer's columns only."""
 # Locked until the transaction ends, so that concurrent writes to one customer apply one
 # after the other, each seeing the last (SQLite already serializes writers).
 _LOCKS = {
@@ -108,13 +119,16 @@ def _lookup_parameters(organization_ids: OrganizationIds, lookup: Lookup) -> dic
 
 
 async def read(
-    connection: RawConnection, organization_ids: OrganizationIds, lookup: Lookup
+    connection: RawConnection,
+    organization_ids: OrganizationIds,
+    lookup: Lookup,
+    reads: LookupReads = READS,
 ) -> list[CustomerRow]:
     """The live customers `lookup` names (at most two), without the ORM: for responses."""
     parameters = _lookup_parameters(organization_ids, lookup)
     if parameters is None:
         return []
-    rows = await connection.fetch_mappings(_READS[type(lookup)], **parameters)
+    rows = await connection.fetch_mappings(reads[type(lookup)], **parameters)
     return cast(list[CustomerRow], rows)
 
 

@@ -297,9 +297,8 @@ _STATE_DESCRIPTION = (
 )
 async def get_customer_state(id: CustomerID, principal: Reader, connection: Connection) -> Rendered:
     """Get a customer with its active subscriptions, granted benefits and meters, by ID."""
-    customer = await service.get(connection, principal, ById(id))
-    customer_state = await state.get_customer_state(connection, customer)
-    return Rendered(partial(render.customer_state, customer_state))
+    customer, lists = await state.get_customer_state(connection, principal, ById(id))
+    return Rendered(partial(render.customer_state, customer, lists))
 
 
 @router.get(
@@ -315,9 +314,10 @@ async def get_customer_state_external(
 ) -> Rendered:
     """Get a customer with its active subscriptions, granted benefits and meters, by the ID it
     has in your system."""
-    customer = await service.get(connection, principal, ByExternalId(external_id))
-    customer_state = await state.get_customer_state(connection, customer)
-    return Rendered(partial(render.customer_state, customer_state))
+    customer, lists = await state.get_customer_state(
+        connection, principal, ByExternalId(external_id)
+    )
+    return Rendered(partial(render.customer_state, customer, lists))
 
 
 @router.get(

@@ -81,12 +81,18 @@ async def list_customers(
 
 
 async def get(
-    connection: RawConnection, principal: Principal, lookup: Lookup, *, conflict: bool = False
+    connection: RawConnection,
+    principal: Principal,
+    lookup: Lookup,
+    *,
+    conflict: bool = False,
+    reads: repository.LookupReads = repository.READS,
 ) -> CustomerRow:
     """The visible customer `lookup` names (for reads); 404 when there is none. When a user's
     organizations hold two with its external id: a 422 (docs/decisions.md#d1), or with
-    `conflict` the 409 that today's clients expect of the member routes."""
-    rows = await repository.read(connection, principal.organization_ids, lookup)
+    `conflict` the 409 that today's clients expect of the member routes. `reads` may add
+    columns to the row (`repository.lookup_reads`)."""
+    rows = await repository.read(connection, principal.organization_ids, lookup, reads)
     return _only(rows, lookup, conflict=conflict)
 
 

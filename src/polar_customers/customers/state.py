@@ -3,22 +3,42 @@ from the domains that own them and computed on every request: never cached, so n
 (docs/decisions.md#d7)."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from polar_customers.benefits import service as benefits_service
-from polar_customers.customers.repository import CustomerRow
+from polar_customers.auth.principal import Principal
+from polar_customers.benefits import repository as benefits_repository
+from polar_customers.customers import repository, service
+from polar_customers.customers.repository import CustomerRow, Lookup
 from polar_customers.kit.raw_sql import RawConnection
+from polar_customers.kit.sql_json import json_text
 from polar_customers.meters import repository as meters_repository
+from polar_customers.models import Customer
 from polar_customers.orders import repository as orders_repository
-from polar_customers.subscriptions import service as subscriptions_service
+from polar_customers.subscriptions import repository as subscriptions_repository
 
 
-class CustomerStateRow(CustomerRow):
-    """A customer with what its state lists, as rows of their domains."""
+@dataclass(frozen=True, slots=True)
+class CustomerStateLists:
+    """What a customer's state lists, each a JSON array written by the database in the
+    response's shape (kit/sql_json.py)."""
 
-    active_subscriptions: list[dict[str, Any]]
-    granted_benefits: list[dict[str, Any]]
-    active_meters: list[dict[str, Any]]
+    active_subscriptions: str
+    granted_benefits: str
+    active_meters: str
+
+
+# The customer's row and its lists in one statement, each list a correlated subquery.
+_STATE_READS = repository.lookup_reads(
+    json_text(
+        subscriptions_repository.active_state_json(Customer.organization_id, Customer.id)
+    ).label("active_subscriptions"),
+    json_text(benefits_repository.granted_state_json(Customer.organization_id, Customer.id)).label(
+        "granted_benefits"
+    ),
+    json_text(meters_repository.active_state_json(Customer.organization_id, Customer.id)).label(
+        "active_meters"
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,21 +49,16 @@ class Balance:
     """Upper case (docs/decisions.md#d9)."""
 
 
-async def get_customer_state(connection: RawConnection, customer: CustomerRow) -> CustomerStateRow:
-    """The customer with its active subscriptions, granted benefits and meters."""
-    organization_id, customer_id = customer["organization_id"], customer["id"]
-    return {
-        **customer,
-        "active_subscriptions": await subscriptions_service.list_customer_state(
-            connection, organization_id, customer_id
-        ),
-        "granted_benefits": await benefits_service.list_customer_state(
-            connection, organization_id, customer_id
-        ),
-        "active_meters": await meters_repository.list_customer_meters(
-            connection, organization_id, customer_id
-        ),
-    }
+async def get_customer_state(
+    connection: RawConnection, principal: Principal, lookup: Lookup
+) -> tuple[CustomerRow, CustomerStateLists]:
+    """The visible customer `lookup` names (as `service.get` finds it) and its active
+    subscriptions, granted benefits and meters."""
+    row: dict[str, Any] = dict(await service.get(connection, principal, lookup, reads=_STATE_READS))
+    lists = CustomerStateLists(
+        row.pop("active_subscriptions"), row.pop("granted_benefits"), row.pop("active_meters")
+    )
+    return cast(CustomerRow, row), lists
 
 
 async def get_customer_balance(connection: RawConnection, customer: CustomerRow) -> Balance:

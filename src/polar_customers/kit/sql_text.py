@@ -24,6 +24,14 @@ class isoformat_utc(FunctionElement[str]):
     type = String()
     name = "isoformat_utc"
     inherit_cache = True
+    zone = "+00:00"
+
+
+class json_datetime(isoformat_utc):
+    """A UTC timestamp column as pydantic writes it in JSON: `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`."""
+
+    name = "json_datetime"
+    zone = "Z"
 
 
 def _argument(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
@@ -48,12 +56,11 @@ _UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 @compiles(isoformat_utc)
 def _isoformat_utc(element: isoformat_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # One to_char (the costly part), then a zero fraction dropped: `.000000` followed by the
+    # zone can only be the fraction.
     value = f"({_argument(element, compiler, **kw)} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN to_char({value}, 'US') = '000000' "
-        f"""THEN to_char({value}, 'YYYY-MM-DD"T"HH24:MI:SS') """
-        f"""ELSE to_char({value}, 'YYYY-MM-DD"T"HH24:MI:SS.US') END || '+00:00'"""
-    )
+    written = f"""to_char({value}, 'YYYY-MM-DD"T"HH24:MI:SS.US') || '{element.zone}'"""
+    return f"replace({written}, '.000000{element.zone}', '{element.zone}')"
 
 
 @compiles(isoformat_utc, "sqlite")
@@ -62,5 +69,5 @@ def _isoformat_utc_sqlite(element: isoformat_utc, compiler: SQLCompiler, **kw: A
     value = _argument(element, compiler, **kw)
     return (
         f"replace(CASE WHEN substr({value}, 20) = '.000000' THEN substr({value}, 1, 19) "
-        f"ELSE {value} END, ' ', 'T') || '+00:00'"
+        f"ELSE {value} END, ' ', 'T') || '{element.zone}'"
     )

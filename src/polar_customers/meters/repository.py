@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.customers.repository import CUSTOMER_COLUMNS, CustomerRow
@@ -15,7 +15,9 @@ from polar_customers.kit.pagination import MAX_OFFSET, PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.kit.schemas import is_storable, matchable
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.sql_json import column_values, json_array, schema_object
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
+from polar_customers.meters.schemas import CustomerStateMeter
 from polar_customers.models import (
     Benefit,
     Customer,
@@ -281,23 +283,18 @@ async def in_active_benefits(session: AsyncSession, meter: Meter) -> bool:
 CUSTOMER_METER_COLUMNS = attribute_columns(CustomerMeter)
 _CUSTOMER_METER_VISIBLE = live_rows(CustomerMeter)
 
-_CUSTOMER_METERS = RawQuery(
-    select(*CUSTOMER_METER_COLUMNS)
-    .where(
-        CustomerMeter.organization_id == bindparam("organization_id"),
-        CustomerMeter.customer_id == bindparam("customer_id"),
-        CustomerMeter.deleted_at.is_(None),
-    )
-    .order_by(CustomerMeter.created_at, CustomerMeter.id)
-)
 
-
-async def list_customer_meters(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's live meter totals, oldest first (its state's `active_meters`)."""
-    return await connection.fetch_mappings(
-        _CUSTOMER_METERS, organization_id=organization_id, customer_id=customer_id
+def active_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[str]:
+    """The customer's live meter totals as the JSON array of its state's `active_meters`
+    (kit/sql_json.py), oldest first."""
+    return json_array(
+        select(schema_object(CustomerStateMeter, column_values(CustomerMeter, CustomerStateMeter)))
+        .where(
+            CustomerMeter.organization_id == organization_id,
+            CustomerMeter.customer_id == customer_id,
+            CustomerMeter.deleted_at.is_(None),
+        )
+        .order_by(CustomerMeter.created_at, CustomerMeter.id)
     )
 
 

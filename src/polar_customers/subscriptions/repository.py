@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polar_customers.kit.metadata import metadata_filters
@@ -15,6 +15,14 @@ from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_colum
 from polar_customers.kit.records import TenantRecords
 from polar_customers.kit.schemas import matchable
 from polar_customers.kit.sorting import SortCriterion
+from polar_customers.kit.sql_json import (
+    column_values,
+    json_array,
+    json_embedded,
+    json_value,
+    schema_object,
+)
+from polar_customers.kit.sql_text import uuid_text
 from polar_customers.kit.tenancy import OrganizationIds, tenant_parameters
 from polar_customers.models import (
     Customer,
@@ -27,11 +35,15 @@ from polar_customers.models import (
     SubscriptionStatus,
 )
 from polar_customers.products.repository import PriceRow
+from polar_customers.subscriptions.state_schemas import (
+    CustomerStateSubscription,
+    CustomerStateSubscriptionMeter,
+)
 
 ACTIVE_STATUSES = (SubscriptionStatus.active, SubscriptionStatus.trialing)
 
 _FIRST_PRICE_ID = (
-    select(SubscriptionPrice.product_price_id)
+    select(uuid_text(SubscriptionPrice.product_price_id))
     .where(
         SubscriptionPrice.organization_id == Subscription.organization_id,
         SubscriptionPrice.subscription_id == Subscription.id,
@@ -41,7 +53,6 @@ _FIRST_PRICE_ID = (
     .limit(1)
     .correlate(Subscription)
     .scalar_subquery()
-    .label("price_id")
 )
 
 
@@ -55,35 +66,40 @@ def _active(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool]
     )
 
 
-_ACTIVE = _active(bindparam("organization"), bindparam("customer"))
-_LIST_ACTIVE = RawQuery(select(*attribute_columns(Subscription), _FIRST_PRICE_ID).where(*_ACTIVE))
-_LIST_ACTIVE_METERS = RawQuery(
-    select(*attribute_columns(SubscriptionMeter))
+_STATE_METERS = json_array(
+    select(
+        schema_object(
+            CustomerStateSubscriptionMeter,
+            column_values(SubscriptionMeter, CustomerStateSubscriptionMeter),
+        )
+    )
     .where(
-        SubscriptionMeter.organization_id == bindparam("organization"),
-        SubscriptionMeter.subscription_id.in_(select(Subscription.id).where(*_ACTIVE)),
+        SubscriptionMeter.organization_id == Subscription.organization_id,
+        SubscriptionMeter.subscription_id == Subscription.id,
         SubscriptionMeter.deleted_at.is_(None),
     )
     .order_by(SubscriptionMeter.created_at, SubscriptionMeter.id)
 )
 
 
-async def list_active(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's live active and trialing subscriptions, each with its first price id
-    (null for a subscription without prices)."""
-    return await connection.fetch_mappings(
-        _LIST_ACTIVE, organization=organization_id, customer=customer_id
-    )
-
-
-async def list_active_meters(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The live meters of the customer's active and trialing subscriptions, oldest first."""
-    return await connection.fetch_mappings(
-        _LIST_ACTIVE_METERS, organization=organization_id, customer=customer_id
+def active_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[str]:
+    """The customer's live active and trialing subscriptions as the JSON array of its state's
+    `active_subscriptions` (kit/sql_json.py), each with its meters (oldest first) and first
+    price id (null for a subscription without prices)."""
+    return json_array(
+        select(
+            schema_object(
+                CustomerStateSubscription,
+                {
+                    **column_values(Subscription, CustomerStateSubscription),
+                    "metadata": json_value(Subscription.user_metadata),
+                    "price_id": _FIRST_PRICE_ID,
+                    "meters": json_embedded(_STATE_METERS),
+                },
+            )
+        )
+        .where(*_active(organization_id, customer_id))
+        .order_by(Subscription.created_at, Subscription.id)
     )
 
 

@@ -59,19 +59,6 @@ async def revoke_customer_subscriptions(
     return subscriptions
 
 
-async def list_customer_state(
-    connection: RawConnection, organization_id: uuid.UUID, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's active and trialing subscriptions, each with its `meters`, as the
-    state's `CustomerStateSubscription` reads them."""
-    subscriptions = await repository.list_active(connection, organization_id, customer_id)
-    meters = await repository.list_active_meters(connection, organization_id, customer_id)
-    meters_of: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for meter in meters:
-        meters_of[meter["subscription_id"]].append(meter)
-    return [{**row, "meters": meters_of[row["id"]]} for row in subscriptions]
-
-
 # The subscriptions API -----------------------------------------------------------------------
 
 PRODUCT_DOES_NOT_EXIST = "Product does not exist."
