@@ -167,3 +167,26 @@ async def test_properties_that_are_not_an_object_show_as_empty(
 )
 def test_sqlite_float_function(value: float | None, written: str | None) -> None:
     assert sqlite_json_float(value) == written
+
+
+async def test_plain_documents_render_as_pydantic_does(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    headers: dict[str, str],
+    organization: Organization,
+    customer: Customer,
+) -> None:
+    """Without stored documents or exponents, PostgreSQL's text is used as it comes."""
+    meter = await create_meter(session, organization=organization)
+    subscription = await create_subscription(session, customer=customer, created_at=FRACTION)
+    await create_subscription_meter(
+        session, subscription=subscription, meter=meter, consumed_units=2.5, credited_units=1
+    )
+    await create_customer_meter(session, customer=customer, meter=meter, consumed_units=7)
+    benefit = await create_benefit(session, organization=organization)
+    await create_benefit_grant(session, customer=customer, benefit=benefit)
+    await session.commit()
+    body = await _state(client, customer, headers)
+    assert body == _pydantic_json(body)
+    assert b'"consumed_units":2.5,"credited_units":1' in body
+    assert b'"consumed_units":7.0' in body

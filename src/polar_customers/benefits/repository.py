@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -30,12 +31,12 @@ from polar_customers.kit.records import TenantRecords
 from polar_customers.kit.schemas import is_storable
 from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.sql_json import (
+    JSONValue,
     column_values,
     json_array,
-    json_embedded,
     json_pick,
     json_value,
-    schema_object,
+    schema_columns,
 )
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.models import (
@@ -309,13 +310,13 @@ def granted_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[s
     )
     return json_array(
         select(
-            schema_object(
+            *schema_columns(
                 CustomerStateBenefitGrant,
                 {
                     **column_values(BenefitGrant, CustomerStateBenefitGrant),
                     "benefit_type": Benefit.type,
                     "benefit_metadata": json_value(Benefit.user_metadata),
-                    "properties": json_embedded(properties),
+                    "properties": type_coerce(properties, JSONValue()),
                 },
             )
         )

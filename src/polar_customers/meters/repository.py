@@ -15,7 +15,7 @@ from polar_customers.kit.pagination import MAX_OFFSET, PaginationParams
 from polar_customers.kit.raw_sql import RawConnection, RawQuery, attribute_columns
 from polar_customers.kit.schemas import is_storable, matchable
 from polar_customers.kit.sorting import SortCriterion
-from polar_customers.kit.sql_json import column_values, json_array, schema_object
+from polar_customers.kit.sql_json import column_values, json_array, schema_columns
 from polar_customers.kit.tenancy import OrganizationIds, live_rows, tenant_parameters
 from polar_customers.meters.schemas import CustomerStateMeter
 from polar_customers.models import (
@@ -288,7 +288,9 @@ def active_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[st
     """The customer's live meter totals as the JSON array of its state's `active_meters`
     (kit/sql_json.py), oldest first."""
     return json_array(
-        select(schema_object(CustomerStateMeter, column_values(CustomerMeter, CustomerStateMeter)))
+        select(
+            *schema_columns(CustomerStateMeter, column_values(CustomerMeter, CustomerStateMeter))
+        )
         .where(
             CustomerMeter.organization_id == organization_id,
             CustomerMeter.customer_id == customer_id,

@@ -18,9 +18,9 @@ from polar_customers.kit.sorting import SortCriterion
 from polar_customers.kit.sql_json import (
     column_values,
     json_array,
-    json_embedded,
+    json_nested,
     json_value,
-    schema_object,
+    schema_columns,
 )
 from polar_customers.kit.sql_text import uuid_text
 from polar_customers.kit.tenancy import OrganizationIds, tenant_parameters
@@ -68,7 +68,7 @@ def _active(organization_id: Any, customer_id: Any) -> tuple[ColumnElement[bool]
 
 _STATE_METERS = json_array(
     select(
-        schema_object(
+        *schema_columns(
             CustomerStateSubscriptionMeter,
             column_values(SubscriptionMeter, CustomerStateSubscriptionMeter),
         )
@@ -88,13 +88,13 @@ def active_state_json(organization_id: Any, customer_id: Any) -> ScalarSelect[st
     price id (null for a subscription without prices)."""
     return json_array(
         select(
-            schema_object(
+            *schema_columns(
                 CustomerStateSubscription,
                 {
                     **column_values(Subscription, CustomerStateSubscription),
                     "metadata": json_value(Subscription.user_metadata),
                     "price_id": _FIRST_PRICE_ID,
-                    "meters": json_embedded(_STATE_METERS),
+                    "meters": json_nested(_STATE_METERS),
                 },
             )
         )
