@@ -74,19 +74,24 @@ Usage = dict[tuple[uuid.UUID, uuid.UUID], Tally]
 def tally(meters: Sequence[CountingMeter], events: Iterable[tuple[uuid.UUID, EventFacts]]) -> Usage:
     """What the events of customers add to the meters that take them."""
     batch = list(events)
+    # Tallied by the customers' ids as integers: a UUID hashes in Python, an int in C, and
+    # this runs once per event and meter.
+    keys = [customer_id.int for customer_id, _ in batch]
+    customers = {key: customer_id for key, (customer_id, _) in zip(keys, batch, strict=True)}
     usage: Usage = {}
-    # Meter by meter, with `Tally.add` written out: this runs once per event and meter.
+    # Meter by meter, with `Tally.add` written out.
     for meter in meters:
         matches, read, unique = meter.matches, meter.read, meter.function == Function.unique
-        for customer_id, event in batch:
+        tallies: dict[int, Tally] = {}
+        for key, (_, event) in zip(keys, batch, strict=True):
             if not matches(event):
                 continue
             value = read(event)
             if value is NO_VALUE:
                 continue
-            counted = usage.get((customer_id, meter.id))
+            counted = tallies.get(key)
             if counted is None:
-                counted = usage[customer_id, meter.id] = Tally()
+                counted = tallies[key] = Tally()
             counted.count += 1
             if value is None:
                 continue
@@ -98,6 +103,9 @@ def tally(meters: Sequence[CountingMeter], events: Iterable[tuple[uuid.UUID, Eve
                 counted.highest = value
             if value < counted.lowest:
                 counted.lowest = value
+        meter_id = meter.id
+        for key, counted in tallies.items():
+            usage[customers[key], meter_id] = counted
     return usage
 
 
