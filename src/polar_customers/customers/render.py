@@ -33,17 +33,26 @@ def customer_page(
     )
 
 
+def _first_computed_key(schema: type[Customer]) -> bytes | None:
+    computed = next(iter(schema.model_computed_fields), None)
+    return None if computed is None else b',"%s":' % computed.encode()
+
+
+# Where `CustomerState` puts its lists: after the customer's fields, before its computed ones.
+_STATE_LISTS_BEFORE = {
+    version: _first_computed_key(schema) for version, schema in _CUSTOMER.items()
+}
+
+
 def customer_state(row: CustomerRow, lists: CustomerStateLists, version: ApiVersion) -> bytes:
     """The customer as `customer` renders it, with the lists of `CustomerState` (written by the
-    database in their response shape, customers/state.py) where that schema has them: after
-    the customer's fields, before its computed ones."""
-    schema = _CUSTOMER[version]
-    document = schema.model_validate(row)
+    database in their response shape, customers/state.py) where that schema has them."""
+    document = customer(row, version)
     customer_json = document.__pydantic_serializer__.to_json(document)
-    computed = next(iter(schema.model_computed_fields), None)
+    before = _STATE_LISTS_BEFORE[version]
     # A key in a string value has its quotes escaped, and computed fields come last: the last
     # match is the field itself.
-    split = customer_json.rfind(b',"%s":' % computed.encode()) if computed else -1
+    split = customer_json.rfind(before) if before else -1
     if split < 0:
         split = len(customer_json) - 1  # before the closing brace
     return b"".join(
